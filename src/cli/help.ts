@@ -1,0 +1,63 @@
+export const MAIN_HELP = `xrun: run deep-learning experiments declared in one YAML file
+
+Usage:
+  xrun <experiment.yaml> [options]        same as: xrun run <experiment.yaml>
+  xrun run <experiment.yaml> [options]    train every run of the grid
+  xrun validate <experiment.yaml>         check the file (and every sweep cell) against the schema
+  xrun plan <experiment.yaml>             list the runs the grid expands to, and what a run would do
+  xrun status <experiment.yaml | dir>     runs with status, epochs done, best test accuracy, time
+  xrun diff <a> <b>                       compare two runs (folders or metrics.csv files)
+
+Run "xrun <command> --help" for a command's options.
+Exit codes: 0 ok, 1 a run failed, 2 bad input (nothing written), 130/143 interrupted.`;
+
+const SET = `  --set path=value     override a config value (repeatable), e.g. --set training.epochs=1
+                       --set dataset.subset.train=500 --set sweep.model=[cnn,lstm]`;
+
+export const RUN_HELP = `Usage: xrun run <experiment.yaml> [options]
+
+Trains every run of the experiment's grid into <output>/<run-id>/. Runs that already
+completed with the same config are skipped; interrupted runs resume from their last
+checkpoint; a run folder holding a different config stops xrun unless --force.
+
+Options:
+${SET}
+  --backend <name>     auto | tensorflow-gpu | tensorflow | wasm | cpu (overrides runtime.backend)
+  -j, --jobs <n>       train up to n runs at once, one process each (default: runtime.jobs or 1)
+  --gpus <ids>         pin worker slots to GPUs, e.g. --gpus 0,1 (tfjs-node-gpu)
+  --only <glob>        only runs whose id matches (repeatable), e.g. --only 'model=*lstm*'
+  --exclude <glob>     skip runs whose id matches (repeatable)
+  --failed             retry only runs whose last attempt failed
+  --force              rerun even completed runs, replacing their folders
+  --plain              plain progress lines even on a terminal
+  -h, --help           this help`;
+
+export const VALIDATE_HELP = `Usage: xrun validate <experiment.yaml> [--set path=value]...
+
+Checks the file against schemas/experiment.schema.json and every expanded sweep cell,
+printing file:line:col for each problem. Exit code 0 when valid, 2 otherwise.
+
+Options:
+${SET}`;
+
+export const PLAN_HELP = `Usage: xrun plan <experiment.yaml> [options]
+
+Lists the runs the sweep expands to: run id, what xrun would do with it (new, skip,
+resume, conflict) and the sweep values that differ between runs.
+
+Options:
+${SET}
+  --format <f>         table | json (default table)`;
+
+export const STATUS_HELP = `Usage: xrun status <experiment.yaml | output-dir>
+
+A table of the runs found: status, epochs done, best and last test accuracy, training time.`;
+
+export const DIFF_HELP = `Usage: xrun diff <a> <b> [options]
+
+Compares two runs: the config values that differ, then per epoch each metric of both
+runs and the delta (b - a). a and b are run folders or metrics.csv files.
+
+Options:
+  --format <f>         table | csv | json | md (default: table)
+  --metrics <list>     metrics to compare, e.g. --metrics test_accuracy,test_loss`;

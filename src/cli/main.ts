@@ -1,0 +1,61 @@
+/**
+ * The CLI: dispatch to a command, and the one place where errors become exit codes.
+ * Bad input of any kind (XrunError) prints a clear message and exits 2; anything else
+ * is a bug and exits 1 with its stack.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, XrunError } from '../errors.js';
+import { formatDiagnostic } from '../config/source.js';
+import { diffCommand } from './diff.js';
+import { MAIN_HELP } from './help.js';
+import { planCommand, statusCommand, validateCommand } from './inspect.js';
+import { runCommand } from './run.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  validate: validateCommand,
+  plan: planCommand,
+  status: statusCommand,
+  diff: diffCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      console.log(MAIN_HELP);
+      return first === undefined ? 2 : 0;
+    }
+    if (first === '--version' || first === '-v') {
+      console.log(version());
+      return 0;
+    }
+    const command = COMMANDS[first];
+    // `xrun file.yaml` is `xrun run file.yaml`.
+    return command ? await command(rest) : await runCommand(argv);
+  } catch (err) {
+    return report(err);
+  }
+}
+
+export function report(err: unknown): number {
+  const color = Boolean(process.stderr.isTTY);
+  if (err instanceof ConfigError) {
+    for (const d of err.diagnostics) console.error(formatDiagnostic(d, color));
+    console.error(`\n${err.diagnostics.length} problem(s); nothing was run or written.${err.hint ? ` ${err.hint}` : ''}`);
+    return err.exitCode;
+  }
+  if (err instanceof XrunError) {
+    console.error(`xrun: ${err.message}`);
+    if (err.hint) console.error(`  ${err.hint.split('\n').join('\n  ')}`);
+    return err.exitCode;
+  }
+  console.error('xrun: internal error (please report it with the command you ran):');
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return 1;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `xrun ${pkg.version}`;
+}

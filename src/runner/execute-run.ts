@@ -1,0 +1,170 @@
+/**
+ * Trains one run into its folder, start to finish or from its last checkpoint.
+ * Runs inside a worker process (see worker.ts) but has no process-level concerns
+ * itself, so tests can call it directly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../config/resolve.js';
+import { loadDataset, type DatasetConfig, type LoadedDataset } from '../data/datasets.js';
+import { buildModel } from '../model/build.js';
+import { trainingPlotSpec } from '../report/plots.js';
+import { writePlot } from '../report/write-plot.js';
+import { readCheckpoint, serializeCheckpoint, writeCheckpoint, type TrainingState } from '../store/checkpoint.js';
+import type { MetricsRow } from '../store/metrics-row.js';
+import { RunDir, type RunRecord } from '../store/run-dir.js';
+import { selectBackend, type BackendInfo } from '../train/backend.js';
+import { createOptimizer } from '../train/optimizer.js';
+import { NonFiniteLossError, StoppedError, train, type BatchProgress } from '../train/trainer.js';
+
+export interface RunJob {
+  experiment: string;
+  id: string;
+  dir: string;
+  config: RunConfig;
+  hash: string;
+  values: Record<string, unknown>;
+  /** Continue from `checkpoints/last` when it belongs to this config. */
+  resume: boolean;
+}
+
+export type RunEvent =
+  | { type: 'backend'; info: BackendInfo }
+  | { type: 'resumed'; epoch: number }
+  | { type: 'batch'; progress: BatchProgress }
+  | { type: 'epoch'; row: MetricsRow; epochs: number }
+  | { type: 'finished'; record: RunRecord };
+
+export interface RunControl {
+  emit(event: RunEvent): void;
+  shouldStop(): boolean;
+}
+
+export async function executeRun(job: RunJob, control: RunControl): Promise<RunRecord> {
+  const store = new RunDir(job.dir);
+  const { config } = job;
+  const now = () => new Date().toISOString();
+  const previous = await store.readRecord().catch(() => undefined);
+  const record: RunRecord = {
+    id: job.id,
+    experiment: job.experiment,
+    status: 'running',
+    hash: job.hash,
+    values: job.values,
+    seed: config.seed,
+    epochs: config.training.epochs,
+    epochsCompleted: 0,
+    createdAt: previous?.createdAt ?? now(),
+    startedAt: now(),
+    trainingSeconds: 0,
+    pid: process.pid,
+  };
+  let data: LoadedDataset | undefined;
+  let model: tf.LayersModel | undefined;
+  let optimizer: tf.Optimizer | undefined;
+  try {
+    const backend = await selectBackend(config.runtime.backend);
+    control.emit({ type: 'backend', info: backend });
+    record.backend = { requested: backend.requested, name: backend.name, notes: backend.notes };
+    record.versions = backend.versions;
+    data = await loadDataset(config.dataset as DatasetConfig, { seed: config.seed, baseDir: '/' });
+    optimizer = createOptimizer(config.training);
+
+    const resumed = job.resume ? await resumeFrom(store, job, optimizer) : undefined;
+    let startEpoch = 1;
+    let best = -Infinity;
+    if (resumed) {
+      model = resumed.model;
+      startEpoch = resumed.state.epoch + 1;
+      best = resumed.state.bestTestAccuracy;
+      record.epochsCompleted = resumed.state.epoch;
+      record.trainingSeconds = resumed.state.elapsedSeconds;
+      record.final = resumed.state.metrics;
+      record.best = previous?.best;
+      record.startedAt = previous?.startedAt ?? record.startedAt;
+      record.resumedAt = [...(previous?.resumedAt ?? []), resumed.state.epoch];
+      control.emit({ type: 'resumed', epoch: resumed.state.epoch });
+    } else {
+      model = buildModel(config.models[config.model]!, data, config.seed);
+      await store.writeConfig(config, `Resolved config of run '${job.id}' of experiment '${job.experiment}'.\nRun it on its own with: xrun ${store.configFile}`);
+      await store.resetMetrics();
+    }
+    await store.writeRecord(record);
+
+    const rows = await store.readMetrics();
+    await train({
+      config,
+      data,
+      model,
+      optimizer,
+      startEpoch,
+      elapsedBefore: record.trainingSeconds,
+      hooks: {
+        onBatchEnd: (progress) => control.emit({ type: 'batch', progress }),
+        shouldStop: () => control.shouldStop(),
+        onEpochEnd: async (row) => {
+          const isBest = row.test_accuracy > best;
+          if (isBest) best = row.test_accuracy;
+          const state: TrainingState = {
+            epoch: row.epoch,
+            elapsedSeconds: row.elapsed_seconds,
+            hash: job.hash,
+            metrics: row,
+            bestTestAccuracy: best,
+          };
+          // Checkpoint first: a crash before the CSV row is repaired from state.json on resume.
+          const artifacts = await serializeCheckpoint(model!, optimizer!, state);
+          await writeCheckpoint(store.checkpoint('last'), artifacts);
+          if (isBest) await writeCheckpoint(store.checkpoint('best'), artifacts);
+          await store.appendMetrics(row);
+          rows.push(row);
+          record.epochsCompleted = row.epoch;
+          record.trainingSeconds = row.elapsed_seconds;
+          record.final = row;
+          if (isBest) record.best = { epoch: row.epoch, test_accuracy: row.test_accuracy };
+          await store.writeRecord(record);
+          await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
+          control.emit({ type: 'epoch', row, epochs: config.training.epochs });
+        },
+      },
+    });
+    record.status = 'completed';
+  } catch (err) {
+    if (err instanceof StoppedError) {
+      record.status = 'interrupted';
+    } else {
+      record.status = 'failed';
+      const e = err instanceof Error ? err : new Error(String(err));
+      record.error = { message: e.message, ...(err instanceof NonFiniteLossError ? {} : { stack: e.stack }) };
+    }
+  } finally {
+    model?.dispose();
+    optimizer?.dispose();
+    data?.dispose();
+  }
+  record.endedAt = now();
+  delete record.pid;
+  await store.writeRecord(record);
+  control.emit({ type: 'finished', record });
+  return record;
+}
+
+/**
+ * Loads `checkpoints/last` if it belongs to this config and makes metrics.csv agree
+ * with it: rows after the checkpoint (written by an epoch that did not finish
+ * checkpointing) are dropped, and a row the crash kept from being appended is restored
+ * from the checkpoint's state.
+ */
+async function resumeFrom(store: RunDir, job: RunJob, optimizer: tf.Optimizer) {
+  const checkpoint = await readCheckpoint(store.checkpoint('last'));
+  if (!checkpoint || checkpoint.state.hash !== job.hash) return undefined;
+  const epoch = checkpoint.state.epoch;
+  const rows = (await store.readMetrics().catch(() => [])).filter((r) => r.epoch < epoch);
+  const contiguous = rows.every((r, i) => r.epoch === i + 1) && rows.length === epoch - 1;
+  if (!contiguous) {
+    checkpoint.model.dispose();
+    return undefined;
+  }
+  await checkpoint.restoreOptimizer(optimizer);
+  await store.resetMetrics([...rows, checkpoint.state.metrics]);
+  return checkpoint;
+}

@@ -1,0 +1,145 @@
+/**
+ * Progress views. On a terminal, a listr2 task per run shows epoch i/N, batch progress,
+ * running loss/accuracy and an ETA; elsewhere (CI, pipes, files) one plain line per
+ * epoch and per run outcome, which reads well in logs and diffs.
+ */
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { BackendInfo } from '../train/backend.js';
+import type { RunEvent } from './execute-run.js';
+import { formatDuration } from '../report/summary.js';
+
+export interface RunLine {
+  id: string;
+  action: 'run' | 'resume' | 'skip';
+  reason: string;
+}
+
+export interface ProgressView {
+  start(runs: RunLine[]): void;
+  runStarted(id: string): void;
+  event(id: string, event: RunEvent): void;
+  runEnded(id: string, status: string, message?: string): void;
+  note(message: string): void;
+  /** Resolves once the view has drawn its last frame. */
+  close(): Promise<void>;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function epochLine(event: Extract<RunEvent, { type: 'epoch' }>): string {
+  const r = event.row;
+  return (
+    `epoch ${r.epoch}/${event.epochs}  train loss ${r.train_loss.toFixed(4)} acc ${pct(r.train_accuracy)}` +
+    `  test loss ${r.test_loss.toFixed(4)} acc ${pct(r.test_accuracy)}  ${r.epoch_seconds.toFixed(1)}s`
+  );
+}
+
+function backendLine(info: BackendInfo): string {
+  return `backend ${info.name}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`;
+}
+
+export class PlainProgress implements ProgressView {
+  private readonly backends = new Set<string>();
+  constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)) {}
+  start(runs: RunLine[]) {
+    const todo = runs.filter((r) => r.action !== 'skip').length;
+    this.out(`${runs.length} run(s): ${todo} to train, ${runs.length - todo} skipped`);
+    for (const r of runs) if (r.action === 'skip') this.out(`[${r.id}] skipped: ${r.reason}`);
+  }
+  runStarted(id: string) {
+    this.out(`[${id}] started`);
+  }
+  event(id: string, event: RunEvent) {
+    if (event.type === 'backend') {
+      const line = backendLine(event.info);
+      // Every run reports its backend; saying it once is enough unless it differs.
+      if (!this.backends.has(line)) this.out(`[${id}] ${line}`);
+      this.backends.add(line);
+    } else if (event.type === 'resumed') this.out(`[${id}] resuming after epoch ${event.epoch}`);
+    else if (event.type === 'epoch') this.out(`[${id}] ${epochLine(event)}`);
+  }
+  runEnded(id: string, status: string, message?: string) {
+    this.out(`[${id}] ${status}${message ? `: ${message}` : ''}`);
+  }
+  note(message: string) {
+    this.out(message);
+  }
+  async close() {}
+}
+
+interface TaskState {
+  task?: ListrTaskWrapper<unknown, any, any>;
+  done?: (error?: Error) => void;
+  started: number;
+  lastEpoch?: string;
+}
+
+export class TerminalProgress implements ProgressView {
+  private readonly tasks = new Map<string, TaskState>();
+  private running: Promise<unknown> = Promise.resolve();
+
+  start(runs: RunLine[]) {
+    const list = new Listr(
+      runs.map((r) => ({
+        title: r.id,
+        skip: () => (r.action === 'skip' ? `${r.id}: ${r.reason}` : false),
+        task: (_: unknown, task: ListrTaskWrapper<unknown, any, any>) =>
+          new Promise<void>((resolve, reject) => {
+            const state = this.state(r.id);
+            state.task = task;
+            state.done = (error) => (error ? reject(error) : resolve());
+            task.output = r.action === 'resume' ? `queued (resume: ${r.reason})` : 'queued';
+          }),
+        rendererOptions: { persistentOutput: true, bottomBar: 2 },
+      })),
+      { concurrent: true, exitOnError: false, rendererOptions: { collapseSkips: false, collapseErrors: false } },
+    );
+    this.running = list.run().catch(() => undefined);
+  }
+
+  private state(id: string): TaskState {
+    let s = this.tasks.get(id);
+    if (!s) this.tasks.set(id, (s = { started: performance.now() }));
+    return s;
+  }
+
+  runStarted(id: string) {
+    const s = this.state(id);
+    s.started = performance.now();
+    if (s.task) s.task.output = 'starting';
+  }
+
+  event(id: string, event: RunEvent) {
+    const s = this.state(id);
+    if (!s.task) return;
+    if (event.type === 'backend') s.task.output = backendLine(event.info);
+    else if (event.type === 'epoch') {
+      s.lastEpoch = epochLine(event);
+      s.task.output = s.lastEpoch;
+    } else if (event.type === 'batch') {
+      const p = event.progress;
+      const doneFraction = (p.epoch - 1 + p.batch / p.batches) / p.epochs;
+      const elapsed = (performance.now() - s.started) / 1000;
+      const eta = doneFraction > 0 ? formatDuration((elapsed * (1 - doneFraction)) / doneFraction) : '--:--';
+      s.task.title = `${id}  epoch ${p.epoch}/${p.epochs}  batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${pct(p.accuracy)}  ETA ${eta}`;
+    }
+  }
+
+  runEnded(id: string, status: string, message?: string) {
+    const s = this.state(id);
+    if (!s.task) return;
+    s.task.title = `${id}  ${status}`;
+    if (s.lastEpoch) s.task.output = s.lastEpoch;
+    s.done?.(status === 'failed' || status === 'interrupted' ? new Error(message ?? status) : undefined);
+  }
+
+  note(message: string) {
+    process.stderr.write(`${message}\n`);
+  }
+
+  async close() {
+    // Runs that never started (stopped early) still hold their task open.
+    for (const s of this.tasks.values()) s.done?.(new Error('not run'));
+    await this.running;
+  }
+}

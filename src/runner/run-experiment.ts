@@ -1,0 +1,159 @@
+/**
+ * Runs an experiment's plan: decides what each run needs, trains the rest in worker
+ * processes (`jobs` at a time), and rebuilds the experiment report.
+ *
+ * Ctrl-C / SIGTERM: the first asks every worker to stop after its current batch and
+ * mark its run 'interrupted' (resumable); the second kills the workers at once. Either
+ * way finished files stay intact: everything is written atomically.
+ */
+import { mkdir } from 'node:fs/promises';
+import { stringify as yamlStringify } from 'yaml';
+import type { ExperimentPlan } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { formatDuration } from '../report/summary.js';
+import { writeExperimentReport, type ExperimentReport } from '../report/experiment-report.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { RunDir, type RunRecord, type RunStatus } from '../store/run-dir.js';
+import { join } from 'node:path';
+import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOptions } from './decide.js';
+import { acquireLock } from './lock.js';
+import { runPool } from './pool.js';
+import type { ProgressView } from './progress.js';
+import { spawnWorker, type WorkerHandle } from './spawn-worker.js';
+
+export interface RunExperimentOptions extends SelectOptions {
+  jobs: number;
+  /** One GPU id per worker slot (CUDA_VISIBLE_DEVICES), for tfjs-node-gpu. */
+  gpus?: string[];
+  progress: ProgressView;
+}
+
+export interface RunOutcome {
+  id: string;
+  status: RunStatus | 'skipped';
+  record?: RunRecord;
+}
+
+export interface ExperimentResult {
+  outcomes: RunOutcome[];
+  /** 0 all good; 1 a run failed; 130/143 stopped by SIGINT/SIGTERM. */
+  exitCode: number;
+  report?: ExperimentReport;
+}
+
+export async function runExperiment(plan: ExperimentPlan, options: RunExperimentOptions): Promise<ExperimentResult> {
+  const selected = selectRuns(plan.runs, options);
+  if (selected.length === 0) {
+    throw new UsageError(`no run of ${plan.name} matches the --only/--exclude patterns`, {
+      hint: `run ids are listed by: xrun plan ${plan.file}`,
+    });
+  }
+  const decisions = await decideRuns(plan.outputDir, selected, options);
+  assertNoConflicts(decisions);
+  await mkdir(plan.outputDir, { recursive: true });
+  const lock = await acquireLock(plan.outputDir);
+  const { progress } = options;
+  const workers = new Set<WorkerHandle>();
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) {
+      for (const w of workers) w.kill();
+      lock.releaseSync();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopSignal = signal;
+    progress.note(`\n${signal}: stopping after the current batch (again to quit at once; finished files are safe)`);
+    for (const w of workers) w.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const outcomes = new Map<string, RunOutcome>();
+  try {
+    await writeFileAtomic(
+      join(plan.outputDir, 'experiment.yaml'),
+      `# The experiment as last run (after --set overrides), from ${plan.file}\n${yamlStringify(plan.experiment)}`,
+    );
+    progress.start(decisions.map((d) => ({ id: d.run.id, action: d.action as 'run' | 'resume' | 'skip', reason: d.reason })));
+    for (const d of decisions) if (d.action === 'skip') outcomes.set(d.run.id, { id: d.run.id, status: 'skipped' });
+    const todo = decisions.filter((d) => d.action !== 'skip');
+    await runPool(
+      todo,
+      options.jobs,
+      async (decision, lane) => {
+        const outcome = await runOne(plan, decision, lane, options, workers);
+        outcomes.set(decision.run.id, outcome);
+      },
+      () => stopSignal !== undefined,
+    );
+    const report = await writeExperimentReport(plan);
+    const list = decisions.map((d) => outcomes.get(d.run.id) ?? { id: d.run.id, status: 'pending' as const });
+    const failed = list.some((o) => o.status === 'failed');
+    const exitCode = stopSignal ? (stopSignal === 'SIGINT' ? 130 : 143) : failed ? 1 : 0;
+    return { outcomes: list, exitCode, report };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await progress.close();
+    await lock.release();
+  }
+}
+
+async function runOne(
+  plan: ExperimentPlan,
+  decision: Decision,
+  lane: number,
+  options: RunExperimentOptions,
+  workers: Set<WorkerHandle>,
+): Promise<RunOutcome> {
+  const { run, dir } = decision;
+  const store = new RunDir(dir);
+  // A failed or forced run starts from an empty folder; a resumed one keeps its files.
+  if (decision.action === 'run') await store.clear();
+  options.progress.runStarted(run.id);
+  let record: RunRecord | undefined;
+  const gpu = options.gpus?.length ? options.gpus[lane % options.gpus.length] : undefined;
+  const handle = spawnWorker(
+    {
+      experiment: plan.name,
+      id: run.id,
+      dir,
+      config: run.config,
+      hash: run.hash,
+      values: Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
+      resume: decision.action === 'resume',
+    },
+    (event) => {
+      if (event.type === 'finished') record = event.record;
+      options.progress.event(run.id, event);
+    },
+    gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: gpu },
+  );
+  workers.add(handle);
+  const code = await handle.exited;
+  workers.delete(handle);
+  if (!record) {
+    // The worker died without reporting (out of memory, killed): record why, keep its checkpoints.
+    const stderr = (handle as WorkerHandle & { stderr: string }).stderr.trim().split('\n').slice(-5).join('\n');
+    const previous = await store.readRecord().catch(() => undefined);
+    if (previous) {
+      record = {
+        ...previous,
+        status: 'failed',
+        endedAt: new Date().toISOString(),
+        error: { message: `worker process exited with code ${code}${stderr ? `: ${stderr}` : ''}` },
+      };
+      delete record.pid;
+      await store.writeRecord(record);
+    }
+    options.progress.runEnded(run.id, 'failed', record?.error?.message ?? `worker exited with code ${code}`);
+    return { id: run.id, status: 'failed', ...(record ? { record } : {}) };
+  }
+  const message =
+    record.status === 'failed'
+      ? record.error?.message
+      : record.status === 'completed' && record.final
+        ? `test accuracy ${record.final.test_accuracy.toFixed(4)}, time ${formatDuration(record.trainingSeconds)}`
+        : undefined;
+  options.progress.runEnded(run.id, record.status, message);
+  return { id: run.id, status: record.status, record };
+}

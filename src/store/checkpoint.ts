@@ -1,0 +1,133 @@
+/**
+ * Checkpoints in the tfjs layers format (`model.json` + `weights.bin`, loadable by
+ * `tf.loadLayersModel` anywhere), plus the optimiser's state and the training position,
+ * so a run resumes exactly. tfjs has no `file://` handler without tfjs-node, so both
+ * directions go through our own IO handlers. A checkpoint folder is staged completely
+ * and then swapped in, so `last/` and `best/` are always whole.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '../model/seeded-dropout.js';
+import type { MetricsRow } from './metrics-row.js';
+import { makeStagingDir, recoverDir, replaceDirAtomic } from './atomic.js';
+
+export interface TrainingState {
+  /** Last completed epoch. */
+  epoch: number;
+  /** Training seconds spent up to and including `epoch`. */
+  elapsedSeconds: number;
+  /** The run's config hash: a checkpoint is only resumed into the same config. */
+  hash: string;
+  metrics: MetricsRow;
+  bestTestAccuracy: number;
+}
+
+interface Artifacts {
+  files: Record<string, Uint8Array | string>;
+}
+
+/** Serialise once; the same bytes may go to both `last/` and `best/`. */
+export async function serializeCheckpoint(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: TrainingState,
+): Promise<Artifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const weights = concatWeightData(saved!.weightData);
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: null,
+    modelTopology: saved!.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: saved!.weightSpecs }],
+  };
+  const optimizerWeights = await optimizer.getWeights();
+  const encoded = await tf.io.encodeWeights(optimizerWeights);
+  return {
+    files: {
+      'model.json': JSON.stringify(modelJson),
+      'weights.bin': weights,
+      'optimizer.json': JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: encoded.specs }),
+      'optimizer.bin': concatWeightData(encoded.data),
+      'state.json': JSON.stringify(state, null, 2),
+    },
+  };
+}
+
+function concatWeightData(data: tf.io.WeightData | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  const buffers = Array.isArray(data) ? data : [data];
+  return new Uint8Array(tf.io.concatenateArrayBuffers(buffers));
+}
+
+export async function writeCheckpoint(dir: string, artifacts: Artifacts): Promise<void> {
+  await mkdir(join(dir, '..'), { recursive: true });
+  const staged = await makeStagingDir(dir);
+  for (const [name, data] of Object.entries(artifacts.files)) await writeFile(join(staged, name), data);
+  await replaceDirAtomic(staged, dir);
+}
+
+export interface LoadedCheckpoint {
+  model: tf.LayersModel;
+  state: TrainingState;
+  /** Restores the optimiser's moments and step count into a fresh optimiser of the same kind. */
+  restoreOptimizer(optimizer: tf.Optimizer): Promise<void>;
+}
+
+/** Reads a checkpoint folder; a missing or unreadable one gives `undefined`, never a half model. */
+export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | undefined> {
+  await recoverDir(dir);
+  let modelJson: { modelTopology: tf.io.ModelJSON['modelTopology']; weightsManifest: tf.io.WeightsManifestConfig };
+  let state: TrainingState;
+  let weights: Uint8Array;
+  let optimizerJson: { weights: tf.io.WeightsManifestEntry[] };
+  let optimizerBin: Uint8Array;
+  try {
+    modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+    weights = await readFile(join(dir, 'weights.bin'));
+    optimizerJson = JSON.parse(await readFile(join(dir, 'optimizer.json'), 'utf8'));
+    optimizerBin = await readFile(join(dir, 'optimizer.bin'));
+  } catch {
+    return undefined;
+  }
+  const model = await loadLayersModelFromFolder(dir, { modelJson, weights });
+  return {
+    model,
+    state,
+    async restoreOptimizer(optimizer) {
+      const map = tf.io.decodeWeights(toArrayBuffer(optimizerBin), optimizerJson.weights);
+      await optimizer.setWeights(optimizerJson.weights.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })));
+    },
+  };
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Loads `model.json` + its weight files from a folder: the project's own `file://` loader. */
+export async function loadLayersModelFromFolder(
+  dir: string,
+  preloaded?: { modelJson: { modelTopology: unknown; weightsManifest: tf.io.WeightsManifestConfig }; weights?: Uint8Array },
+): Promise<tf.LayersModel> {
+  const modelJson = preloaded?.modelJson ?? JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  const specs = modelJson.weightsManifest.flatMap((g: tf.io.WeightsManifestConfig[number]) => g.weights);
+  const parts =
+    preloaded?.weights !== undefined
+      ? [preloaded.weights]
+      : await Promise.all(
+          modelJson.weightsManifest.flatMap((g: tf.io.WeightsManifestConfig[number]) => g.paths).map((p: string) => readFile(join(dir, p))),
+        );
+  const weightData = tf.io.concatenateArrayBuffers(parts.map((p: Uint8Array) => toArrayBuffer(p)));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: modelJson.modelTopology as object, weightSpecs: specs, weightData }),
+  );
+}

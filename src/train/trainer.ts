@@ -1,0 +1,169 @@
+/**
+ * The training loop: one epoch at a time over tensors that already hold the whole
+ * normalised dataset. A batch is a `gather` by shuffled indices on the backend, so no
+ * pixel passes through JS after loading. Everything random is derived from
+ * (seed, epoch, batch), which is what makes a resumed run identical to an unbroken one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../config/resolve.js';
+import type { LoadedDataset, Split } from '../data/datasets.js';
+import { seededDropoutLayers } from '../model/seeded-dropout.js';
+import type { MetricsRow } from '../store/metrics-row.js';
+import { deriveSeed, shuffledIndices } from '../util/random.js';
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Running means over this epoch so far. */
+  loss: number;
+  accuracy: number;
+  /** Seconds since this epoch started. */
+  seconds: number;
+}
+
+/** Hooks in the order they fire; all optional (reporters implement what they need). */
+export interface TrainHooks {
+  onBatchEnd?(progress: BatchProgress): void;
+  /** Awaited before the next epoch starts: checkpoints and the CSV row are written here. */
+  onEpochEnd?(row: MetricsRow): Promise<void> | void;
+  /** Polled after every batch; true abandons the epoch in progress. */
+  shouldStop?(): boolean;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(readonly epoch: number, readonly batch: number) {
+    super(`loss became NaN or infinite at epoch ${epoch}, batch ${batch}; try a lower training.learningRate`);
+  }
+}
+
+export class StoppedError extends Error {
+  constructor() {
+    super('training stopped on request');
+  }
+}
+
+export interface TrainOptions {
+  config: RunConfig;
+  data: LoadedDataset;
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  /** First epoch to run (1-based); > 1 when resuming. */
+  startEpoch?: number;
+  /** Training seconds already spent before a resume. */
+  elapsedBefore?: number;
+  hooks?: TrainHooks;
+  /** Batch size for evaluation (memory only; does not change results). */
+  evalBatchSize?: number;
+}
+
+export async function train(options: TrainOptions): Promise<MetricsRow[]> {
+  const { config, data, model, optimizer, hooks = {} } = options;
+  const { epochs, batchSize } = config.training;
+  const classes = data.classes;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const dropouts = seededDropoutLayers(model);
+  const rows: MetricsRow[] = [];
+  let elapsed = options.elapsedBefore ?? 0;
+
+  for (let epoch = options.startEpoch ?? 1; epoch <= epochs; epoch++) {
+    const started = performance.now();
+    const order = shuffledIndices(data.train.count, deriveSeed(config.seed, 'shuffle', epoch));
+    const batches = Math.ceil(data.train.count / batchSize);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let b = 0; b < batches; b++) {
+      const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.train.count));
+      for (const d of dropouts) d.setStepSeed(deriveSeed(config.seed, 'dropout', d.name, epoch, b));
+      const stats = trainStep(model, optimizer, vars, data.train, idx, classes);
+      // Read outside tidy: a tiny [loss, correct] pair, once per batch.
+      const [loss, hits] = stats.dataSync();
+      stats.dispose();
+      if (!Number.isFinite(loss!)) throw new NonFiniteLossError(epoch, b + 1);
+      lossSum += loss! * idx.length;
+      correct += hits!;
+      seen += idx.length;
+      hooks.onBatchEnd?.({
+        epoch,
+        epochs,
+        batch: b + 1,
+        batches,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        seconds: (performance.now() - started) / 1000,
+      });
+      if (hooks.shouldStop?.()) throw new StoppedError();
+    }
+    const test = evaluate(model, data.test, classes, options.evalBatchSize ?? 500);
+    const seconds = (performance.now() - started) / 1000;
+    elapsed += seconds;
+    const row: MetricsRow = {
+      epoch,
+      train_loss: lossSum / seen,
+      train_accuracy: correct / seen,
+      test_loss: test.loss,
+      test_accuracy: test.accuracy,
+      epoch_seconds: seconds,
+      elapsed_seconds: elapsed,
+    };
+    rows.push(row);
+    await hooks.onEpochEnd?.(row);
+  }
+  return rows;
+}
+
+/** One optimiser step; returns [mean loss, correct count] as a tensor the caller disposes. */
+function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  vars: tf.Variable[],
+  split: Split,
+  idx: Int32Array,
+  classes: number,
+): tf.Tensor1D {
+  return tf.tidy(() => {
+    const indices = tf.tensor1d(idx, 'int32');
+    const x = tf.gather(split.x, indices);
+    const labels = tf.gather(split.y, indices);
+    const onehot = tf.oneHot(labels, classes);
+    let hits: tf.Scalar | undefined;
+    const loss = optimizer.minimize(
+      () => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
+        return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+      },
+      true,
+      vars,
+    )!;
+    return tf.stack([loss, hits!]) as tf.Tensor1D;
+  });
+}
+
+export function evaluate(
+  model: tf.LayersModel,
+  split: Split,
+  classes: number,
+  batchSize = 500,
+): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < split.count; start += batchSize) {
+    const size = Math.min(batchSize, split.count - start);
+    const stats = tf.tidy(() => {
+      const x = tf.slice(split.x, [start, 0, 0, 0], [size, -1, -1, -1]);
+      const labels = tf.slice(split.y, [start], [size]);
+      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, undefined, tf.Reduction.SUM) as tf.Scalar;
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+      return tf.stack([loss, hits]);
+    });
+    const [loss, hits] = stats.dataSync();
+    stats.dispose();
+    lossSum += loss!;
+    correct += hits!;
+  }
+  return { loss: lossSum / split.count, accuracy: correct / split.count };
+}

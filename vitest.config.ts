@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Training tests are CPU-bound: one file per core.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
