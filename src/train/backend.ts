@@ -59,13 +59,9 @@ class Unavailable extends Error {
 /** Which native package registered the 'tensorflow' tfjs backend, if any. */
 let nativeLoaded: keyof typeof NATIVE_PACKAGE | undefined;
 
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'is not installed';
-    return `failed to load: ${err.message.split('\n')[0] ?? err.message}`;
-  }
-  return `failed to load: ${String(err)}`;
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? text;
 }
 
 async function importNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
@@ -80,7 +76,9 @@ async function importNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<voi
   }
   const pkg: string = NATIVE_PACKAGE[which];
   const hint =
-    which === 'tensorflow-gpu' ? `npm install ${pkg} (Linux x64 with CUDA 11.2 and cuDNN 8.1)` : `npm install ${pkg}`;
+    which === 'tensorflow-gpu'
+      ? `npm install ${pkg}; it needs Linux x64 with an NVIDIA GPU, CUDA and cuDNN`
+      : `npm install ${pkg}`;
   // Resolving first tells "not installed" apart from "installed but broken"
   // (e.g. libtensorflow or CUDA missing) the same way under every loader.
   try {
@@ -92,7 +90,7 @@ async function importNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<voi
     // A variable specifier keeps tsc from requiring the optional package.
     await import(pkg);
   } catch (err) {
-    throw new Unavailable(`${pkg} ${describe(err)}`, hint, { cause: err });
+    throw new Unavailable(`${pkg} failed to load: ${firstLine(err)}`, hint, { cause: err });
   }
   nativeLoaded = which;
 }
@@ -103,12 +101,12 @@ async function activate(name: string): Promise<void> {
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (err) {
-    throw new Unavailable(`the '${name}' backend failed to initialise: ${describe(err)}`, 'try --backend cpu', {
+    throw new Unavailable(`the '${name}' backend failed to initialise: ${firstLine(err)}`, 'choose another backend, e.g. cpu', {
       cause: err,
     });
   }
   if (!ok || tf.getBackend() !== name) {
-    throw new Unavailable(`the '${name}' backend failed to initialise`, 'try --backend cpu');
+    throw new Unavailable(`the '${name}' backend failed to initialise`, 'choose another backend, e.g. cpu');
   }
 }
 
@@ -146,7 +144,7 @@ async function tryBackend(name: Concrete, notes: string[]): Promise<Concrete> {
         try {
           setWasmPaths(wasmDir());
         } catch (err) {
-          throw new Unavailable(`cannot locate the wasm binaries: ${describe(err)}`, 'reinstall @tensorflow/tfjs-backend-wasm', {
+          throw new Unavailable(`cannot locate the wasm binaries: ${firstLine(err)}`, 'reinstall @tensorflow/tfjs-backend-wasm', {
             cause: err,
           });
         }

@@ -138,7 +138,10 @@ function trainStep(
       true,
       vars,
     )!;
-    return tf.stack([loss, hits!]) as tf.Tensor1D;
+    const stats = tf.stack([loss, hits!]) as tf.Tensor1D;
+    // tf.keep lifted `hits` out of minimize's scope; this tidy would not free it.
+    hits!.dispose();
+    return stats;
   });
 }
 
