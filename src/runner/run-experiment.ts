@@ -13,6 +13,9 @@ import { UsageError } from '../errors.js';
 import { formatDuration } from '../report/summary.js';
 import { writeExperimentReport, type ExperimentReport } from '../report/experiment-report.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { checkDatasetFiles } from '../data/locate.js';
+import type { DatasetConfig } from '../data/datasets.js';
+import { assertBackendInstalled } from '../train/backend-check.js';
 import { RunDir, type RunRecord, type RunStatus } from '../store/run-dir.js';
 import { join } from 'node:path';
 import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOptions } from './decide.js';
@@ -48,6 +51,10 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
       hint: `run ids are listed by: xrun plan ${plan.file}`,
     });
   }
+  // Bad input found before anything is written: an uninstalled backend, a missing data file.
+  for (const backend of new Set(selected.map((r) => r.config.runtime.backend))) assertBackendInstalled(backend);
+  const datasets = new Map(selected.map((r) => [JSON.stringify(r.config.dataset), r.config.dataset]));
+  for (const dataset of datasets.values()) await checkDatasetFiles(dataset as DatasetConfig, '/');
   const decisions = await decideRuns(plan.outputDir, selected, options);
   assertNoConflicts(decisions);
   await mkdir(plan.outputDir, { recursive: true });

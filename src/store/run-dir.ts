@@ -37,6 +37,8 @@ export interface RunRecord {
   endedAt?: string;
   /** Sum of epoch times (training + evaluation), across resumes: the study's "time". */
   trainingSeconds: number;
+  /** Wall time of the last attempt, start to end, data loading and plotting included. */
+  durationSeconds?: number;
   /** Epochs at which the run was resumed. */
   resumedAt?: number[];
   backend?: { requested: string; name: string; notes: string[] };

@@ -13,6 +13,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors.js';
+import { NATIVE_PACKAGE } from './backend-check.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -33,10 +34,6 @@ type Concrete = Exclude<BackendName, 'auto'>;
 
 const require = createRequire(import.meta.url);
 
-const NATIVE_PACKAGE = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
-} as const;
 
 const BACKEND_PACKAGE: Record<Concrete, string> = {
   'tensorflow-gpu': NATIVE_PACKAGE['tensorflow-gpu'],
