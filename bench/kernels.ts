@@ -1,6 +1,6 @@
 /**
  * Training throughput on the wasm backend with and without the kernels from
- * src/train/wasm-kernels.ts.
+ * src/train/wasm-kernels/.
  *
  *   npx tsx bench/kernels.ts            all configurations
  *   npx tsx bench/kernels.ts cnn:all    one configuration, in this process
@@ -18,7 +18,7 @@ import {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
   type WasmTrainingKernel,
-} from '../src/train/wasm-kernels.js';
+} from '../src/train/wasm-kernels/index.js';
 
 const BATCH = 64;
 

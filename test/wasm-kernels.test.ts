@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/train/backend.js';
-import { registerWasmTrainingKernels, wasmKernelOptions } from '../src/train/wasm-kernels.js';
+import { registerWasmTrainingKernels, wasmKernelOptions } from '../src/train/wasm-kernels/index.js';
 
 const defaultIm2colMax = wasmKernelOptions.im2colMaxElements;
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { withModelInlined } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_DIFF_METRICS, DIFF_FORMATS, diffConfigs, diffMetrics, formatDiff } from '../report/diff.js';
 import { parseMetricsCsv } from '../store/run-dir.js';
@@ -21,8 +22,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new UsageError('diff takes two runs', { hint: DIFF_HELP });
-  const tty = Boolean(process.stdout.isTTY);
-  const format = oneOf(values.format, '--format', DIFF_FORMATS, tty ? 'table' : 'table');
+  const format = oneOf(values.format, '--format', DIFF_FORMATS, 'table');
   const [a, b] = positionals.map(readSide) as [Side, Side];
   const metrics = values.metrics ? list(values.metrics) : [...DEFAULT_DIFF_METRICS];
   const out = formatDiff(
@@ -41,6 +41,6 @@ function readSide(target: string): Side {
   const configFile = join(isDir ? target : dirname(target), 'config.yaml');
   if (!existsSync(metricsFile)) throw new UsageError(`${target} has no metrics.csv`, { hint: 'pass a run folder (runs/<experiment>/<run-id>) or a metrics CSV' });
   const rows = parseMetricsCsv(readFileSync(metricsFile, 'utf8'), metricsFile);
-  const config = existsSync(configFile) ? parseYaml(readFileSync(configFile, 'utf8')) : {};
+  const config = existsSync(configFile) ? withModelInlined(parseYaml(readFileSync(configFile, 'utf8'))) : {};
   return { label: isDir ? basename(target) : target, config, rows };
 }

@@ -69,6 +69,16 @@ export function resolveRunConfig(config: Experiment & { model: string }, baseDir
   return out;
 }
 
+/**
+ * A run config with its model inlined (`model: {name, type, ...}` instead of a one-entry
+ * `models` map), so two runs of differently named models compare field by field.
+ */
+export function withModelInlined(config: Record<string, unknown>): Record<string, unknown> {
+  const { model, models, ...rest } = config;
+  if (typeof model !== 'string' || !models || typeof models !== 'object') return config;
+  return { ...rest, model: { name: model, ...((models as Record<string, object>)[model] ?? {}) } };
+}
+
 /** Everything that changes a run's numbers, and nothing that does not (name, output, runtime). */
 export function identityOf(config: RunConfig): unknown {
   return { seed: config.seed, dataset: config.dataset, model: config.models[config.model], training: config.training };

@@ -5,7 +5,7 @@
  * optional peer dependencies: their install step downloads libtensorflow,
  * which many machines cannot do, so they are loaded only when present and the
  * module names are kept out of the type checker's sight. Without them the
- * wasm backend (with the training kernels from ./wasm-kernels.js) is the
+ * wasm backend (with the training kernels from ./wasm-kernels/) is the
  * fastest thing available; the plain JS cpu backend is the last resort.
  */
 import { createRequire } from 'node:module';
@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors.js';
 import { NATIVE_PACKAGE } from './backend-check.js';
-import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 

@@ -1,0 +1,88 @@
+/**
+ * Training kernels for the wasm backend.
+ *
+ * @tensorflow/tfjs-backend-wasm 4.22 is built for inference: it has no
+ * Conv2DBackpropFilter at all (so no conv net can be trained on it), its
+ * Conv2DBackpropInput and MaxPoolGrad are scalar loops, and its XNNPACK matmul
+ * leaves the fast path whenever a transpose flag is set, which every dense and
+ * recurrent gradient does. The kernels in this folder rebuild those operations
+ * out of the backend's own fast kernels (Conv2D, Transpose, Reverse, PadV2,
+ * Slice, BatchMatMul) or, for max-pool, a single pass over the heap arrays.
+ *
+ * Each kernel lives in its own module; this one only registers them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND } from './kernel-calls.js';
+import { conv2DBackpropFilter, conv2DBackpropInput } from './conv-backprop.js';
+import { maxPoolGrad } from './max-pool-grad.js';
+import { untransposing } from './matmul.js';
+
+export { wasmKernelOptions } from './conv-backprop.js';
+
+/**
+ * Marks kernel configs registered from here. The kernel registry lives on the
+ * global object and outlives this module (test runners re-import modules), so
+ * idempotence is decided by looking at what is registered, not at module state.
+ */
+const MARK = Symbol.for('xrun.wasmTrainingKernel');
+
+type MarkedConfig = tf.KernelConfig & { [MARK]?: true };
+
+function isOurs(kernelName: string): boolean {
+  const cfg = tf.getKernel(kernelName, BACKEND) as MarkedConfig | undefined;
+  return cfg?.[MARK] === true;
+}
+
+function install(kernelName: string, make: (original: tf.KernelConfig | undefined) => Omit<tf.KernelConfig, 'kernelName' | 'backendName'>): void {
+  if (isOurs(kernelName)) return;
+  const original = tf.getKernel(kernelName, BACKEND);
+  if (original !== undefined) tf.unregisterKernel(kernelName, BACKEND);
+  const cfg: MarkedConfig = { ...make(original), kernelName, backendName: BACKEND, [MARK]: true };
+  tf.registerKernel(cfg);
+}
+
+/** The kernels registerWasmTrainingKernels adds or replaces. */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul',
+  '_FusedMatMul',
+] as const;
+
+export type WasmTrainingKernel = (typeof WASM_TRAINING_KERNELS)[number];
+
+/**
+ * Adds/replaces the wasm kernels that training needs. Safe to call any number
+ * of times, before or after the wasm backend has been initialised. `kernels`
+ * picks a subset, which only benchmarks comparing against the stock kernels need.
+ */
+export function registerWasmTrainingKernels(kernels: readonly WasmTrainingKernel[] = WASM_TRAINING_KERNELS): void {
+  for (const name of kernels) {
+    switch (name) {
+      case 'Conv2DBackpropFilter':
+        install(name, () => ({ kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc }));
+        break;
+      case 'Conv2DBackpropInput':
+        install(name, () => ({ kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc }));
+        break;
+      case 'MaxPoolGrad':
+        install(name, () => ({ kernelFunc: maxPoolGrad as unknown as tf.KernelFunc }));
+        break;
+      case 'BatchMatMul':
+      case '_FusedMatMul':
+        install(name, (original) => {
+          if (original === undefined) throw new Error(`wasm backend has no '${name}' kernel to wrap`);
+          // The original's setup binds its wasm entry point; keep it so that
+          // registering before the backend initialises still works.
+          const cfg: Omit<tf.KernelConfig, 'kernelName' | 'backendName'> = {
+            kernelFunc: untransposing(original, name === '_FusedMatMul'),
+          };
+          if (original.setupFunc) cfg.setupFunc = original.setupFunc;
+          if (original.disposeFunc) cfg.disposeFunc = original.disposeFunc;
+          return cfg;
+        });
+        break;
+    }
+  }
+}
