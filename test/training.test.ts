@@ -140,3 +140,23 @@ describe('training on real MNIST (wasm)', () => {
     model.dispose();
   });
 });
+
+describe('damaged checkpoints', () => {
+  it('a truncated weights.bin or a missing file is not resumed from', async () => {
+    const { truncateSync, rmSync } = await import('node:fs');
+    const cfg = config({ type: 'cnn', filters: [4], dense: 8 });
+    const model = buildModel(resolveModel(cfg.models.m!), data, cfg.seed);
+    const optimizer = createOptimizer(cfg.training);
+    const [row] = await train({ config: cfg, data, model, optimizer });
+    const dir = join(mkdtempSync(join(tmpdir(), 'xrun-ckpt-')), 'last');
+    const artifacts = await serializeCheckpoint(model, optimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row!, bestTestAccuracy: 0 });
+    await writeCheckpoint(dir, artifacts);
+    expect(await readCheckpoint(dir)).toBeDefined();
+    truncateSync(join(dir, 'weights.bin'), 100);
+    expect(await readCheckpoint(dir)).toBeUndefined();
+    await writeCheckpoint(dir, artifacts);
+    rmSync(join(dir, 'optimizer.bin'));
+    expect(await readCheckpoint(dir)).toBeUndefined();
+    model.dispose();
+  });
+});

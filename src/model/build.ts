@@ -70,6 +70,9 @@ function recurrentFeatures(x: tf.SymbolicTensor, spec: ResolvedRecurrent, input:
       units: spec.hidden,
       // Only the last layer's final step feeds the classifier.
       returnSequences: i < spec.layers - 1,
+      // Logistic gates as in PyTorch (the reference); tfjs defaults to the Keras-1 hard sigmoid,
+      // whose clip-based gradient also costs five extra kernels per gate per step.
+      ...(spec.type === 'rnn' ? {} : { recurrentActivation: 'sigmoid' as const }),
       kernelInitializer: uniform('kernel'),
       recurrentInitializer: uniform('recurrent'),
       biasInitializer: uniform('bias'),

@@ -98,7 +98,18 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
   } catch {
     return undefined;
   }
-  const model = await loadLayersModelFromFolder(dir, { modelJson, weights });
+  // Staged writes make a torn checkpoint unlikely, but a damaged disk or a hand edit
+  // must not resume into garbage: the byte counts have to match their manifests.
+  const modelSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  if (weights.byteLength !== byteLength(modelSpecs) || optimizerBin.byteLength !== byteLength(optimizerJson.weights)) {
+    return undefined;
+  }
+  let model: tf.LayersModel;
+  try {
+    model = await loadLayersModelFromFolder(dir, { modelJson, weights });
+  } catch {
+    return undefined;
+  }
   return {
     model,
     state,
@@ -107,6 +118,10 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
       await optimizer.setWeights(optimizerJson.weights.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })));
     },
   };
+}
+
+function byteLength(specs: tf.io.WeightsManifestEntry[]): number {
+  return specs.reduce((sum, s) => sum + s.shape.reduce((n, d) => n * d, 1) * (s.dtype === 'bool' ? 1 : 4), 0);
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
