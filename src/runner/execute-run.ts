@@ -157,6 +157,8 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
  * from the checkpoint's state.
  */
 async function resumeFrom(store: RunDir, job: RunJob, optimizer: tf.Optimizer) {
+  // The previous attempt may have been killed mid-write: clear what it left half done.
+  await store.recover();
   const checkpoint = await readCheckpoint(store.checkpoint('last'));
   if (!checkpoint || checkpoint.state.hash !== job.hash) return undefined;
   const epoch = checkpoint.state.epoch;

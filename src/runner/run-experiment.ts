@@ -12,7 +12,7 @@ import type { ExperimentPlan } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatDuration } from '../report/summary.js';
 import { writeExperimentReport, type ExperimentReport } from '../report/experiment-report.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../store/atomic.js';
 import { checkDatasetFiles } from '../data/locate.js';
 import type { DatasetConfig } from '../data/datasets.js';
 import { assertBackendInstalled } from '../train/backend-check.js';
@@ -59,6 +59,9 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   assertNoConflicts(decisions);
   await mkdir(plan.outputDir, { recursive: true });
   const lock = await acquireLock(plan.outputDir);
+  // Temporaries of the experiment-level files (summary, plots) that a hard kill left behind.
+  await removeStaleTemps(plan.outputDir);
+  await removeStaleTemps(join(plan.outputDir, 'plots'));
   const { progress } = options;
   const workers = new Set<WorkerHandle>();
   let stopSignal: NodeJS.Signals | undefined;

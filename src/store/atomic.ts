@@ -59,8 +59,10 @@ export async function replaceDirAtomic(staged: string, target: string): Promise<
     if (await exists(old)) {
       if (hasTarget) {
         // Left by a crash after the swap but before cleanup: stale, and it would
-        // make the rename below fail.
+        // make the rename below fail. The target still has to move aside, as in
+        // the branch below: rename(2) cannot replace a non-empty folder.
         await rm(old, { recursive: true, force: true });
+        await rename(target, old);
       }
       // Otherwise a crash happened mid-swap and `old` is the current content;
       // keeping it as the backup and moving `staged` in completes that swap.

@@ -16,7 +16,7 @@ import { stringify as csvStringify } from 'csv-stringify/sync';
 import { stringify as yamlStringify } from 'yaml';
 import type { RunConfig } from '../config/resolve.js';
 import { RunStoreError } from '../errors.js';
-import { appendLineDurable, writeFileAtomic } from './atomic.js';
+import { appendLineDurable, recoverDir, removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { METRICS_COLUMNS, type MetricsRow } from './metrics-row.js';
 
 export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
@@ -128,6 +128,18 @@ export class RunDir {
       return [];
     }
     return parseMetricsCsv(text, this.metricsFile);
+  }
+
+  /**
+   * Tidies up after an attempt that was killed mid-write, before resuming it: finishes or
+   * rolls back a half-swapped checkpoint folder and removes temporaries of dead processes.
+   * Reading `checkpoints/last` recovers that one, but `best` is only touched again when
+   * accuracy improves, and nothing else looks at the run folder's own temporaries.
+   */
+  async recover(): Promise<void> {
+    await removeStaleTemps(this.path);
+    await removeStaleTemps(this.plotsDir);
+    for (const which of ['last', 'best'] as const) await recoverDir(this.checkpoint(which));
   }
 
   /** Removes everything a previous attempt wrote (for --force and failed runs). */

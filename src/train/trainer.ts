@@ -74,6 +74,7 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
+    let lastYield = performance.now();
     for (let b = 0; b < batches; b++) {
       const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.train.count));
       for (const d of dropouts) d.setStepSeed(deriveSeed(config.seed, 'dropout', d.name, epoch, b));
@@ -94,6 +95,12 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
         accuracy: correct / seen,
         seconds: (performance.now() - started) / 1000,
       });
+      // Every op above is synchronous: without a turn of the event loop now and then, a
+      // stop request, a signal or the parent's death would only be noticed between epochs.
+      if (performance.now() - lastYield > 50) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
       if (hooks.shouldStop?.()) throw new StoppedError();
     }
     const test = evaluate(model, data.test, classes, options.evalBatchSize ?? 500);
