@@ -6,17 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, XrunError } from '../errors.js';
 import { formatDiagnostic } from '../config/source.js';
-import { diffCommand } from './diff.js';
 import { MAIN_HELP } from './help.js';
-import { planCommand, statusCommand, validateCommand } from './inspect.js';
-import { runCommand } from './run.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  run: runCommand,
-  validate: validateCommand,
-  plan: planCommand,
-  status: statusCommand,
-  diff: diffCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+// Loaded on demand: plotting and progress libraries take most of a second to import,
+// which `--help`, `validate` and `plan` should not pay.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  validate: async () => (await import('./inspect.js')).validateCommand,
+  plan: async () => (await import('./inspect.js')).planCommand,
+  status: async () => (await import('./inspect.js')).statusCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,9 +31,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(version());
       return 0;
     }
-    const command = COMMANDS[first];
+    const load = COMMANDS[first];
     // `xrun file.yaml` is `xrun run file.yaml`.
-    return command ? await command(rest) : await runCommand(argv);
+    return load ? await (await load())(rest) : await (await COMMANDS.run!())(argv);
   } catch (err) {
     return report(err);
   }

@@ -11,7 +11,7 @@ import { stringify as yamlStringify } from 'yaml';
 import type { ExperimentPlan } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatDuration } from '../report/summary.js';
-import { writeExperimentReport, type ExperimentReport } from '../report/experiment-report.js';
+import type { ExperimentReport } from '../report/experiment-report.js';
 import { removeStaleTemps, writeFileAtomic } from '../store/atomic.js';
 import { checkDatasetFiles } from '../data/locate.js';
 import type { DatasetConfig } from '../data/datasets.js';
@@ -95,6 +95,8 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
       },
       () => stopSignal !== undefined,
     );
+    // Imported here: the plotting libraries are only needed once the runs are done.
+    const { writeExperimentReport } = await import('../report/experiment-report.js');
     const report = await writeExperimentReport(plan);
     const list = decisions.map((d) => outcomes.get(d.run.id) ?? { id: d.run.id, status: 'pending' as const });
     const failed = list.some((o) => o.status === 'failed');
