@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { configHash, type RunConfig } from '../src/config/resolve.js';
 import { makeStagingDir, replaceDirAtomic } from '../src/store/atomic.js';
 import { METRICS_COLUMNS } from '../src/store/metrics-row.js';
+import { processAlive } from '../src/util/process-alive.js';
 import { tempProject, tinyExperiment, xrun, xrunUntil } from './helpers/cli.js';
 
 const TIME_COLUMNS = new Set(['epoch_seconds', 'elapsed_seconds']);
@@ -74,15 +75,6 @@ function snapshot(dir: string): Record<string, string> {
 /** Temporaries and swap backups that a clean finish (or a recovery) must not leave behind. */
 function leftovers(dir: string): string[] {
   return Object.keys(snapshot(dir)).filter((p) => /\.tmp-\d+-[0-9a-f]+\/?$|\.old\/?$/.test(p));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function waitUntil(condition: () => boolean, ms: number, what: string): Promise<void> {
@@ -177,7 +169,7 @@ describe('resume after the parent is killed', () => {
     killed.child.kill('SIGKILL');
     await killed.exited;
     // The orphaned worker must notice and quit on its own rather than train on.
-    await waitUntil(() => !alive(workerPid), 15_000, `worker ${workerPid} to exit after its parent died`);
+    await waitUntil(() => !processAlive(workerPid), 15_000, `worker ${workerPid} to exit after its parent died`);
     const orphaned = readRecord(third);
     // It stopped like an interrupt, after a batch, rather than dying mid-write.
     expect(orphaned.status).toBe('interrupted');
@@ -292,7 +284,7 @@ describe('orphaned worker', () => {
     const workerPid = readRecord(runDir).pid as number;
     run.child.kill('SIGKILL');
     await run.exited;
-    await waitUntil(() => !alive(workerPid), 15_000, `worker ${workerPid} to exit after its parent died`);
+    await waitUntil(() => !processAlive(workerPid), 15_000, `worker ${workerPid} to exit after its parent died`);
     const record = readRecord(runDir);
     expect(record.status).toBe('interrupted');
     // Epoch 2 (about two seconds) was abandoned, not trained to its end first.

@@ -8,6 +8,7 @@ import { formatDuration } from '../report/summary.js';
 import { textTable } from '../report/table.js';
 import { decideRuns } from '../runner/decide.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
+import { processAlive } from '../util/process-alive.js';
 import { oneOf, parse } from './args.js';
 import { PLAN_HELP, STATUS_HELP, VALIDATE_HELP } from './help.js';
 import { single } from './run.js';
@@ -103,13 +104,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
 /** A 'running' record whose process is gone was stopped hard; the next run resumes it. */
 function describeStatus(record: RunRecord): string {
   if (record.status !== 'running') return record.status;
-  if (record.pid === undefined) return 'running';
-  try {
-    process.kill(record.pid, 0);
-    return 'running';
-  } catch {
-    return 'stopped (resumable)';
-  }
+  return record.pid === undefined || processAlive(record.pid) ? 'running' : 'stopped (resumable)';
 }
 
 function help(text: string): number {

@@ -46,6 +46,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (result.report) {
     console.log(`\n${result.report.markdown.trim()}\n`);
     console.log(`summary: ${result.report.files.join(', ')}`);
+    for (const w of result.report.warnings) console.error(`warning: ${w}`);
   }
   const failed = result.outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0) console.error(`${failed.length} run(s) failed: ${failed.map((o) => o.id).join(', ')} (see run.json in each folder)`);

@@ -15,6 +15,7 @@ import { writePlot } from './write-plot.js';
 export interface ExperimentReport {
   markdown: string;
   files: string[];
+  warnings: string[];
 }
 
 export async function writeExperimentReport(plan: ExperimentPlan): Promise<ExperimentReport> {
@@ -37,10 +38,15 @@ export async function writeExperimentReport(plan: ExperimentPlan): Promise<Exper
   await writeFileAtomic(files[0]!, summaryCsv(table));
   await writeFileAtomic(files[1]!, markdown);
   const series = inputs.filter((i) => i.rows.length > 0).map((i) => ({ run: i.id, rows: i.rows }));
+  const warnings: string[] = [];
   if (series.length > 0) {
     const plots = join(plan.outputDir, 'plots');
-    await writePlot(plots, 'comparison', comparisonPlotSpec(series, `${plan.name}: test accuracy and loss per epoch`));
-    files.push(join(plots, 'comparison.png'));
+    try {
+      await writePlot(plots, 'comparison', comparisonPlotSpec(series, `${plan.name}: test accuracy and loss per epoch`));
+      files.push(join(plots, 'comparison.png'));
+    } catch (err) {
+      warnings.push(`plots/comparison could not be rendered: ${(err as Error).message}`);
+    }
   }
-  return { markdown, files };
+  return { markdown, files, warnings };
 }

@@ -123,7 +123,16 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
           record.final = row;
           if (isBest) record.best = { epoch: row.epoch, test_accuracy: row.test_accuracy };
           await store.writeRecord(record);
-          await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
+          try {
+            await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
+          } catch (err) {
+            // A figure is worth less than the run: note the problem, keep training.
+            const warning = `plots/training could not be rendered: ${(err as Error).message}`;
+            if (!record.warnings?.includes(warning)) {
+              record.warnings = [...(record.warnings ?? []), warning];
+              await store.writeRecord(record);
+            }
+          }
           control.emit({ type: 'epoch', row, epochs: config.training.epochs });
         },
       },

@@ -7,19 +7,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunStoreError } from '../errors.js';
+import { processAlive } from '../util/process-alive.js';
 
 export interface Lock {
   release(): Promise<void>;
   releaseSync(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function acquireLock(dir: string): Promise<Lock> {
@@ -47,7 +39,7 @@ export async function acquireLock(dir: string): Promise<Lock> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (pid > 0 && pid !== process.pid && alive(pid)) {
+      if (pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw new RunStoreError(`another xrun (pid ${pid}) is running this experiment in ${dir}`, {
           hint: `wait for it to finish, or stop it; if no xrun is running, delete ${file}`,
         });

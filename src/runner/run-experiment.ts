@@ -90,8 +90,8 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
       todo,
       options.jobs,
       async (decision, lane) => {
-        const outcome = await runOne(plan, decision, lane, options, workers);
-        outcomes.set(decision.run.id, outcome);
+        const outcome = await runOne(plan, decision, lane, options, workers, () => stopSignal !== undefined);
+        if (outcome) outcomes.set(decision.run.id, outcome);
       },
       () => stopSignal !== undefined,
     );
@@ -116,11 +116,14 @@ async function runOne(
   lane: number,
   options: RunExperimentOptions,
   workers: Set<WorkerHandle>,
-): Promise<RunOutcome> {
+  stopping: () => boolean,
+): Promise<RunOutcome | undefined> {
   const { run, dir } = decision;
   const store = new RunDir(dir);
   // A failed or forced run starts from an empty folder; a resumed one keeps its files.
   if (decision.action === 'run') await store.clear();
+  // A signal that came in while the folder was cleared: this run never starts.
+  if (stopping()) return undefined;
   options.progress.runStarted(run.id);
   let record: RunRecord | undefined;
   const gpu = options.gpus?.length ? options.gpus[lane % options.gpus.length] : undefined;
@@ -140,6 +143,7 @@ async function runOne(
     },
     gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: gpu },
   );
+  // No await between the check above and here, so a later signal finds this worker in the set.
   workers.add(handle);
   const code = await handle.exited;
   workers.delete(handle);

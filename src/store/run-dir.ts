@@ -47,6 +47,8 @@ export interface RunRecord {
   final?: MetricsRow;
   best?: { epoch: number; test_accuracy: number };
   error?: { message: string; stack?: string };
+  /** Problems that did not stop the run (a plot that failed to render). */
+  warnings?: string[];
 }
 
 export class RunDir {
