@@ -5,6 +5,7 @@
  */
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { BackendInfo } from '../train/backend.js';
+import type { BatchProgress } from '../train/trainer.js';
 import type { RunEvent } from './execute-run.js';
 import { formatDuration } from '../report/summary.js';
 
@@ -34,13 +35,27 @@ function epochLine(event: Extract<RunEvent, { type: 'epoch' }>): string {
   );
 }
 
+function batchLine(p: BatchProgress): string {
+  const remaining = p.batches - p.batch;
+  const eta = p.batch > 0 ? formatDuration((p.seconds / p.batch) * remaining) : '--:--';
+  return `epoch ${p.epoch}/${p.epochs}  batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)} acc ${pct(p.accuracy)}  epoch ETA ${eta}`;
+}
+
 function backendLine(info: BackendInfo): string {
   return `backend ${info.name}${info.notes.length ? ` (${info.notes.join('; ')})` : ''}`;
 }
 
 export class PlainProgress implements ProgressView {
   private readonly backends = new Set<string>();
-  constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)) {}
+  private readonly lastBatchLine = new Map<string, number>();
+  /**
+   * @param batchEverySeconds a long epoch also gets a batch-progress line this often, so a
+   *   log shows signs of life (a full-MNIST BiLSTM epoch is many minutes on a CPU).
+   */
+  constructor(
+    private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+    private readonly batchEverySeconds = 60,
+  ) {}
   start(runs: RunLine[]) {
     const todo = runs.filter((r) => r.action !== 'skip').length;
     this.out(`${runs.length} run(s): ${todo} to train, ${runs.length - todo} skipped`);
@@ -57,6 +72,14 @@ export class PlainProgress implements ProgressView {
       this.backends.add(line);
     } else if (event.type === 'resumed') this.out(`[${id}] resuming after epoch ${event.epoch}`);
     else if (event.type === 'epoch') this.out(`[${id}] ${epochLine(event)}`);
+    else if (event.type === 'batch') {
+      const now = performance.now();
+      const last = this.lastBatchLine.get(id) ?? now;
+      if (!this.lastBatchLine.has(id)) this.lastBatchLine.set(id, now);
+      if (now - last < this.batchEverySeconds * 1000) return;
+      this.lastBatchLine.set(id, now);
+      this.out(`[${id}] ${batchLine(event.progress)}`);
+    }
   }
   runEnded(id: string, status: string, message?: string) {
     this.out(`[${id}] ${status}${message ? `: ${message}` : ''}`);
