@@ -70,22 +70,32 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     data = await loadDataset(config.dataset as DatasetConfig, { seed: config.seed, baseDir: '/' });
     optimizer = createOptimizer(config.training);
 
-    const resumed = job.resume ? await resumeFrom(store, job, optimizer) : undefined;
+    model = buildModel(config.models[config.model]!, data, config.seed);
+    let resumed: TrainingState | undefined;
+    if (job.resume) {
+      try {
+        resumed = await resumeFrom(store, job, model, optimizer);
+      } catch {
+        // Weights or optimiser state that do not fit this model: start over with fresh ones.
+        model.dispose();
+        optimizer.dispose();
+        model = buildModel(config.models[config.model]!, data, config.seed);
+        optimizer = createOptimizer(config.training);
+      }
+    }
     let startEpoch = 1;
     let best = -Infinity;
     if (resumed) {
-      model = resumed.model;
-      startEpoch = resumed.state.epoch + 1;
-      best = resumed.state.bestTestAccuracy;
-      record.epochsCompleted = resumed.state.epoch;
-      record.trainingSeconds = resumed.state.elapsedSeconds;
-      record.final = resumed.state.metrics;
+      startEpoch = resumed.epoch + 1;
+      best = resumed.bestTestAccuracy;
+      record.epochsCompleted = resumed.epoch;
+      record.trainingSeconds = resumed.elapsedSeconds;
+      record.final = resumed.metrics;
       record.best = previous?.best;
       record.startedAt = previous?.startedAt ?? record.startedAt;
-      record.resumedAt = [...(previous?.resumedAt ?? []), resumed.state.epoch];
-      control.emit({ type: 'resumed', epoch: resumed.state.epoch });
+      record.resumedAt = [...(previous?.resumedAt ?? []), resumed.epoch];
+      control.emit({ type: 'resumed', epoch: resumed.epoch });
     } else {
-      model = buildModel(config.models[config.model]!, data, config.seed);
       await store.writeConfig(config, `Resolved config of run '${job.id}' of experiment '${job.experiment}'.\nRun it on its own with: xrun ${store.configFile}`);
       await store.resetMetrics();
     }
@@ -165,7 +175,12 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
  * checkpointing) are dropped, and a row the crash kept from being appended is restored
  * from the checkpoint's state.
  */
-async function resumeFrom(store: RunDir, job: RunJob, optimizer: tf.Optimizer) {
+async function resumeFrom(
+  store: RunDir,
+  job: RunJob,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+): Promise<TrainingState | undefined> {
   // The previous attempt may have been killed mid-write: clear what it left half done.
   await store.recover();
   const checkpoint = await readCheckpoint(store.checkpoint('last'));
@@ -173,11 +188,9 @@ async function resumeFrom(store: RunDir, job: RunJob, optimizer: tf.Optimizer) {
   const epoch = checkpoint.state.epoch;
   const rows = (await store.readMetrics().catch(() => [])).filter((r) => r.epoch < epoch);
   const contiguous = rows.every((r, i) => r.epoch === i + 1) && rows.length === epoch - 1;
-  if (!contiguous) {
-    checkpoint.model.dispose();
-    return undefined;
-  }
+  if (!contiguous) return undefined;
+  checkpoint.restoreWeights(model);
   await checkpoint.restoreOptimizer(optimizer);
   await store.resetMetrics([...rows, checkpoint.state.metrics]);
-  return checkpoint;
+  return checkpoint.state;
 }

@@ -4,11 +4,15 @@
  * so a run resumes exactly. tfjs has no `file://` handler without tfjs-node, so both
  * directions go through our own IO handlers. A checkpoint folder is staged completely
  * and then swapped in, so `last/` and `best/` are always whole.
+ *
+ * `model.json` names only standard layers: xrun's seeded dropout is written as a plain
+ * Dropout (the same thing at inference). Resuming does not read the topology back; it
+ * rebuilds the model from the run's config and loads the weights into it by name.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import '../model/seeded-dropout.js';
+import { SeededDropout } from '../model/seeded-dropout.js';
 import type { MetricsRow } from './metrics-row.js';
 import { makeStagingDir, recoverDir, replaceDirAtomic } from './atomic.js';
 
@@ -45,7 +49,7 @@ export async function serializeCheckpoint(
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
     convertedBy: null,
-    modelTopology: saved!.modelTopology,
+    modelTopology: portableTopology(saved!.modelTopology),
     weightsManifest: [{ paths: ['weights.bin'], weights: saved!.weightSpecs }],
   };
   const optimizerWeights = await optimizer.getWeights();
@@ -59,6 +63,17 @@ export async function serializeCheckpoint(
       'state.json': JSON.stringify(state, null, 2),
     },
   };
+}
+
+/** The saved topology with xrun's own layer classes replaced by their standard equivalents. */
+function portableTopology(topology: unknown): unknown {
+  return JSON.parse(JSON.stringify(topology), (_key, value: unknown) => {
+    const layer = value as { class_name?: unknown; config?: Record<string, unknown> } | null;
+    if (layer && typeof layer === 'object' && layer.class_name === SeededDropout.className) {
+      return { ...layer, class_name: 'Dropout', config: { ...layer.config, noise_shape: null, seed: null } };
+    }
+    return value;
+  });
 }
 
 function concatWeightData(data: tf.io.WeightData | undefined): Uint8Array {
@@ -75,16 +90,17 @@ export async function writeCheckpoint(dir: string, artifacts: Artifacts): Promis
 }
 
 export interface LoadedCheckpoint {
-  model: tf.LayersModel;
   state: TrainingState;
+  /** Loads the saved weights, by name, into a model built from the same config. */
+  restoreWeights(model: tf.LayersModel): void;
   /** Restores the optimiser's moments and step count into a fresh optimiser of the same kind. */
   restoreOptimizer(optimizer: tf.Optimizer): Promise<void>;
 }
 
-/** Reads a checkpoint folder; a missing or unreadable one gives `undefined`, never a half model. */
+/** Reads a checkpoint folder; a missing or damaged one gives `undefined`, never half a state. */
 export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | undefined> {
   await recoverDir(dir);
-  let modelJson: { modelTopology: tf.io.ModelJSON['modelTopology']; weightsManifest: tf.io.WeightsManifestConfig };
+  let modelJson: { weightsManifest: tf.io.WeightsManifestConfig };
   let state: TrainingState;
   let weights: Uint8Array;
   let optimizerJson: { weights: tf.io.WeightsManifestEntry[] };
@@ -104,15 +120,16 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
   if (weights.byteLength !== byteLength(modelSpecs) || optimizerBin.byteLength !== byteLength(optimizerJson.weights)) {
     return undefined;
   }
-  let model: tf.LayersModel;
-  try {
-    model = await loadLayersModelFromFolder(dir, { modelJson, weights });
-  } catch {
-    return undefined;
-  }
   return {
-    model,
     state,
+    restoreWeights(model) {
+      const map = tf.io.decodeWeights(toArrayBuffer(weights), modelSpecs);
+      try {
+        model.loadWeights(map, true);
+      } finally {
+        tf.dispose(Object.values(map));
+      }
+    },
     async restoreOptimizer(optimizer) {
       const map = tf.io.decodeWeights(toArrayBuffer(optimizerBin), optimizerJson.weights);
       await optimizer.setWeights(optimizerJson.weights.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })));
