@@ -275,6 +275,38 @@ describe('stopping on a signal', () => {
   }, 180_000);
 });
 
+describe('a second Ctrl-C', () => {
+  // Whether the second signal lands before the first stop completes is up to timing; either
+  // way the invariants below must hold.
+  it('two in a row: exit 130, the worker gone, finished runs intact; the next start finishes the run', async () => {
+    const dir = tempProject({ 'exp.yaml': experiment('twice', 'sweep:\n  dataset.subset.train: [192, 3200]\n') });
+    const out = join(dir, 'runs/twice');
+    const done = xrun(['exp.yaml', '--only', 'train=192'], dir);
+    expect(done.code, done.stderr).toBe(0);
+    const finished = snapshot(join(out, 'train=192'));
+
+    const run = xrunUntil(['exp.yaml'], dir, /\[train=3200\] epoch 1\/3/);
+    await run.matched;
+    const runDir = join(out, 'train=3200');
+    const workerPid = readRecord(runDir).pid as number;
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 5));
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    await waitUntil(() => !processAlive(workerPid), 5_000, `worker ${workerPid} to be gone`);
+    expect(existsSync(join(out, '.xrun.lock'))).toBe(false);
+    expect(snapshot(join(out, 'train=192'))).toEqual(finished);
+    // Whatever state the killed run was in, its files parse and the next start finishes it.
+    expect(['running', 'interrupted']).toContain(readRecord(runDir).status);
+    const resumed = xrun(['exp.yaml'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('[train=192] skipped: completed, same config');
+    expect(readRecord(runDir).status).toBe('completed');
+    expect(epochsOf(runDir)).toEqual([1, 2, 3]);
+    expect(leftovers(dir)).toEqual([]);
+  }, 120_000);
+});
+
 describe('orphaned worker', () => {
   it('stops after its current batch when the parent is killed mid-epoch, and records the run as interrupted', async () => {
     const dir = tempProject({ 'exp.yaml': experiment('orphan', 'sweep:\n  dataset.subset.train: [192, 3200]\n') });

@@ -110,6 +110,15 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   }
 }
 
+/**
+ * The environment of the worker in pool slot `lane`: with `--gpus`, slot i sees only GPU
+ * gpus[i mod n], so N jobs on N GPUs never share one (TensorFlow takes every visible GPU).
+ */
+export function workerEnv(lane: number, gpus: string[] | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!gpus?.length) return env;
+  return { ...env, CUDA_VISIBLE_DEVICES: gpus[lane % gpus.length] };
+}
+
 async function runOne(
   plan: ExperimentPlan,
   decision: Decision,
@@ -126,7 +135,6 @@ async function runOne(
   if (stopping()) return undefined;
   options.progress.runStarted(run.id);
   let record: RunRecord | undefined;
-  const gpu = options.gpus?.length ? options.gpus[lane % options.gpus.length] : undefined;
   const handle = spawnWorker(
     {
       experiment: plan.name,
@@ -141,7 +149,7 @@ async function runOne(
       if (event.type === 'finished') record = event.record;
       options.progress.event(run.id, event);
     },
-    gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: gpu },
+    workerEnv(lane, options.gpus, process.env),
   );
   // No await between the check above and here, so a later signal finds this worker in the set.
   workers.add(handle);
