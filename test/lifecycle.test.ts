@@ -17,19 +17,9 @@ import { tempProject, tinyExperiment, xrun, xrunUntil } from './helpers/cli.js';
 
 const TIME_COLUMNS = new Set(['epoch_seconds', 'elapsed_seconds']);
 
-/** A small one-model experiment; `extra` adds keys such as `sweep:`. */
+/** A small one-model experiment (3 epochs by default); `extra` adds keys such as `sweep:`. */
 function experiment(name: string, extra: string, training = 'batchSize: 32, epochs: 3, learningRate: 0.005'): string {
-  return `name: ${name}
-seed: 3
-runtime: { backend: wasm }
-dataset:
-  name: mnist
-  subset: { train: 192, test: 96 }
-models:
-  cnn: { type: cnn, filters: [4], dense: 8 }
-model: cnn
-training: { ${training} }
-${extra}`;
+  return tinyExperiment(name, `model: cnn\n${extra}`, { models: '\n  cnn: { type: cnn, filters: [4], dense: 8 }', training });
 }
 
 function readRecord(runDir: string) {

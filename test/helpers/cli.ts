@@ -38,17 +38,27 @@ export function tempProject(files: Record<string, string>): string {
   return dir;
 }
 
-/** A tiny but real experiment: MNIST images, small models, a couple of epochs. */
-export function tinyExperiment(name: string, extra = ''): string {
+/** The two small models of `tinyExperiment`, for runs that sweep `model`. */
+export const TINY_MODELS = `
+  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }
+  lstm: { type: lstm, hidden: 8, layers: 1 }`;
+
+/**
+ * A tiny but real experiment: MNIST images, small models, a couple of epochs. `extra`
+ * adds keys such as `sweep:`; `models` and `training` replace those sections' bodies.
+ */
+export function tinyExperiment(
+  name: string,
+  extra = '',
+  { models = TINY_MODELS, training = 'batchSize: 32, epochs: 2, learningRate: 0.005' } = {},
+): string {
   return `name: ${name}
 seed: 3
 runtime: { backend: wasm }
 dataset:
   name: mnist
   subset: { train: 192, test: 96 }
-models:
-  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }
-  lstm: { type: lstm, hidden: 8, layers: 1 }
-training: { batchSize: 32, epochs: 2, learningRate: 0.005 }
+models:${models}
+training: { ${training} }
 ${extra}`;
 }
