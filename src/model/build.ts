@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedCnn, ResolvedModel, ResolvedRecurrent } from '../config/resolve.js';
 import { deriveSeed } from '../util/random.js';
+import { FusedRecurrent } from './fused-recurrent.js';
 import { SeededDropout } from './seeded-dropout.js';
 
 export interface InputShape {
@@ -66,20 +67,19 @@ function recurrentFeatures(x: tf.SymbolicTensor, spec: ResolvedRecurrent, input:
   for (let i = 0; i < spec.layers; i++) {
     const name = `${spec.type}${i + 1}`;
     const uniform = (what: string) => tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: init(name, what) });
-    const args = {
+    // One fused layer per stacked layer (see fused-recurrent.ts): the same weights, names
+    // and maths as tfjs's LSTM/GRU/SimpleRNN (and Bidirectional), in fewer, larger kernels.
+    const layer = new FusedRecurrent({
+      cell: spec.type,
       units: spec.hidden,
       // Only the last layer's final step feeds the classifier.
       returnSequences: i < spec.layers - 1,
-      // Logistic gates as in PyTorch (the reference); tfjs defaults to the Keras-1 hard sigmoid,
-      // whose clip-based gradient also costs five extra kernels per gate per step.
-      ...(spec.type === 'rnn' ? {} : { recurrentActivation: 'sigmoid' as const }),
+      bidirectional: spec.bidirectional,
       kernelInitializer: uniform('kernel'),
       recurrentInitializer: uniform('recurrent'),
       biasInitializer: uniform('bias'),
-      name: spec.bidirectional ? `${name}_cell` : name,
-    };
-    const cell = spec.type === 'lstm' ? tf.layers.lstm(args) : spec.type === 'gru' ? tf.layers.gru(args) : tf.layers.simpleRNN(args);
-    const layer = spec.bidirectional ? tf.layers.bidirectional({ layer: cell, mergeMode: 'concat', name }) : cell;
+      name,
+    });
     seq = layer.apply(seq) as tf.SymbolicTensor;
   }
   return seq;

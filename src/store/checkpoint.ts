@@ -6,12 +6,14 @@
  * and then swapped in, so `last/` and `best/` are always whole.
  *
  * `model.json` names only standard layers: xrun's seeded dropout is written as a plain
- * Dropout (the same thing at inference). Resuming does not read the topology back; it
+ * Dropout (the same thing at inference), its fused recurrent layers as the LSTM, GRU,
+ * SimpleRNN (or Bidirectional) layers they compute, with the very same weights. Resuming does not read the topology back; it
  * rebuilds the model from the run's config and loads the weights into it by name.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { FusedRecurrent, standardLayerConfig } from '../model/fused-recurrent.js';
 import { SeededDropout } from '../model/seeded-dropout.js';
 import type { MetricsRow } from './metrics-row.js';
 import { makeStagingDir, recoverDir, replaceDirAtomic } from './atomic.js';
@@ -71,6 +73,9 @@ function portableTopology(topology: unknown): unknown {
     const layer = value as { class_name?: unknown; config?: Record<string, unknown> } | null;
     if (layer && typeof layer === 'object' && layer.class_name === SeededDropout.className) {
       return { ...layer, class_name: 'Dropout', config: { ...layer.config, noise_shape: null, seed: null } };
+    }
+    if (layer && typeof layer === 'object' && layer.class_name === FusedRecurrent.className) {
+      return { ...layer, ...standardLayerConfig(layer.config!) };
     }
     return value;
   });
