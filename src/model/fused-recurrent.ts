@@ -2,11 +2,12 @@
  * A recurrent layer (SimpleRNN, LSTM or GRU, optionally bidirectional) computed with far
  * fewer kernels than tfjs's generic `rnn()` loop:
  *
- * - the input projection of every time step (and both directions) is one batched matMul
- *   plus one bias add, done before the loop and read back with one unstack;
- * - both directions of a bidirectional layer run in the same loop, as a leading
- *   dimension of 2 on every tensor, so each step costs the same number of kernels as
- *   one direction;
+ * - the input projection of every time step (and both directions) is one matMul plus one
+ *   bias add, done before the loop and split into steps in ~sqrt(T) chunks (wasm's Slice
+ *   copies its whole input, so one unstack into T pieces would copy it T times);
+ * - each direction of a bidirectional layer runs its own loop with plain 2-D matMuls
+ *   (a batched matMul over both directions is ~40x slower on wasm), the backward one by
+ *   walking the step list in reverse rather than with a Reverse kernel;
  * - the cell math works on whole gate blocks: one matMul + add per step, and one
  *   activation per kind of gate (LSTM gates are regrouped once per call as i,f,o | c
  *   so the three logistic gates take a single sigmoid).
@@ -146,7 +147,7 @@ export class FusedRecurrent extends tf.layers.Layer {
       const proj = tf.add(tf.matMul(flat, D === 1 ? kernels[0]! : tf.concat(kernels, 1)), D === 1 ? biases[0]! : tf.concat(biases, 0));
       const perDirection = D === 1 ? [proj] : tf.split(proj, 2, 1);
 
-      // Both directions advance in the same loop but as separate tensors: stacking them
+      // Each direction runs its own loop on its own tensors: stacking the two
       // would need a batched matMul, which the wasm backend runs off XNNPACK's fast path.
       // The backward direction reads the steps in reverse (a reordered list, not a Reverse
       // kernel, which is slow on wasm) and its outputs are put back into time order.

@@ -157,7 +157,7 @@ async function runOne(
   workers.delete(handle);
   if (!record) {
     // The worker died without reporting (out of memory, killed): record why, keep its checkpoints.
-    const stderr = (handle as WorkerHandle & { stderr: string }).stderr.trim().split('\n').slice(-5).join('\n');
+    const stderr = handle.stderr.trim().split('\n').slice(-5).join('\n');
     const previous = await store.readRecord().catch(() => undefined);
     if (previous) {
       record = {

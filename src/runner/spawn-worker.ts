@@ -9,6 +9,8 @@ export interface WorkerHandle {
   exited: Promise<number | null>;
   stop(): void;
   kill(): void;
+  /** The last few KB the worker wrote to stderr, for the message of a run it did not report on. */
+  readonly stderr: string;
 }
 
 /** Forks a worker for one run. From source (tests, tsx) the worker runs through tsx too. */
@@ -38,5 +40,5 @@ export function spawnWorker(job: RunJob, onEvent: (e: RunEvent) => void, env: No
     get stderr() {
       return stderr;
     },
-  } as WorkerHandle & { stderr: string };
+  };
 }
