@@ -38,6 +38,20 @@ describe('experiment schema', () => {
     expect(problem!.message).toContain("did you mean 'mnist'");
   });
 
+  it('reports a typo in each of several models of different types', () => {
+    const problems = validateExperiment({
+      name: 'x',
+      dataset: { name: 'mnist' },
+      models: { a: { type: 'rnn', hiden: 1 }, b: { type: 'lstm', hiden: 1 }, c: { type: 'cnn', filter: [1] }, d: { type: 'gru' } },
+    });
+    expect(problems.map((p) => p.path)).toEqual([
+      ['models', 'a', 'hiden'],
+      ['models', 'b', 'hiden'],
+      ['models', 'c', 'filter'],
+    ]);
+    expect(problems.map((p) => p.message.match(/did you mean '(\w+)'/)?.[1])).toEqual(['hidden', 'hidden', 'filters']);
+  });
+
   it('reports one problem for a wrong normalise form, not one per union branch', () => {
     const problems = validateExperiment({ name: 'x', models: { m: { type: 'cnn' } }, dataset: { name: 'mnist', normalise: 'zscore' } });
     expect(problems).toHaveLength(1);

@@ -108,8 +108,13 @@ function simplifyUnions(errors: ErrorObject[]): ErrorObject[] {
       const fits = branches.map((b, i) => (typeMatches(b.type, data) ? i : -1)).filter((i) => i >= 0);
       if (fits.length === 1) chosen = fits[0]!;
     }
+    // A schema path is shared by every instance it validates (each entry of `models`), so
+    // a branch error belongs to this union only if it is also inside this union's value.
+    const inside = (e: ErrorObject) =>
+      e.schemaPath.startsWith(`${union.schemaPath}/`) &&
+      (e.instancePath === union.instancePath || e.instancePath.startsWith(`${union.instancePath}/`));
     for (const e of errors) {
-      if (e === union || !e.schemaPath.startsWith(`${union.schemaPath}/`)) continue;
+      if (e === union || !inside(e)) continue;
       if (chosen < 0 || !inBranch(e, chosen)) removed.add(e);
     }
     if (chosen < 0) {
