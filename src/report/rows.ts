@@ -1,0 +1,82 @@
+/**
+ * One table model for every command that prints rows (status, plan, compare, diff):
+ * the command builds columns and rows of raw values once, and the user picks how they
+ * are shown with `--format table|csv|json|md`. Raw values go to csv and json (numbers
+ * stay numbers, missing stays null); the text formats show each column's formatter.
+ */
+import { stringify as csvStringify } from 'csv-stringify/sync';
+import { UsageError } from '../errors.js';
+import { markdownTable, textTable, type Align } from './table.js';
+
+export type RowsFormat = 'table' | 'csv' | 'json' | 'md';
+export const ROWS_FORMATS: readonly RowsFormat[] = ['table', 'csv', 'json', 'md'];
+
+export type Cell = string | number | boolean | null | undefined;
+
+export interface Column {
+  /** Key of the value in each row; also the csv header and json property. */
+  key: string;
+  /** Header in the text formats (default: key). */
+  header?: string;
+  align?: Align;
+  /** Text shown in table and md; csv and json keep the raw value. */
+  format?: (value: Cell, row: Row) => string;
+}
+
+export type Row = Record<string, Cell>;
+
+export interface Rows {
+  columns: Column[];
+  rows: Row[];
+}
+
+function text(column: Column, row: Row): string {
+  const value = row[column.key];
+  if (column.format) return column.format(value, row);
+  if (value === null || value === undefined) return '';
+  return String(value);
+}
+
+/** Right-align columns whose every present value is a number, unless told otherwise. */
+function alignOf(column: Column, rows: Row[]): Align {
+  if (column.align) return column.align;
+  const present = rows.map((r) => r[column.key]).filter((v) => v !== null && v !== undefined && v !== '');
+  return present.length > 0 && present.every((v) => typeof v === 'number') ? 'right' : 'left';
+}
+
+function json(value: Cell): Cell {
+  if (value === undefined) return null;
+  // JSON has no NaN or Infinity: a diverged run's loss is reported as null there.
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  return value;
+}
+
+export function renderRows(table: Rows, format: RowsFormat): string {
+  const { columns, rows } = table;
+  switch (format) {
+    case 'table':
+      return textTable(
+        [columns.map((c) => c.header ?? c.key)],
+        rows.map((r) => columns.map((c) => text(c, r))),
+        { align: columns.map((c) => alignOf(c, rows)) },
+      );
+    case 'md':
+      return markdownTable(
+        columns.map((c) => c.header ?? c.key),
+        rows.map((r) => columns.map((c) => text(c, r))),
+        columns.map((c) => alignOf(c, rows)),
+      );
+    case 'csv':
+      return csvStringify([columns.map((c) => c.key), ...rows.map((r) => columns.map((c) => json(r[c.key]) ?? ''))]).trimEnd();
+    case 'json':
+      return JSON.stringify(
+        rows.map((r) => Object.fromEntries(columns.map((c) => [c.key, json(r[c.key])]))),
+        null,
+        2,
+      );
+    default: {
+      const never: never = format;
+      throw new UsageError(`unknown format '${String(never)}'`, { hint: `use one of ${ROWS_FORMATS.join(', ')}` });
+    }
+  }
+}
