@@ -15,6 +15,9 @@ import { RunDir, type RunRecord } from '../store/run-dir.js';
 import { selectBackend, type BackendInfo } from '../train/backend.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { NonFiniteLossError, StoppedError, train, type BatchProgress } from '../train/trainer.js';
+import { confusionMatrix } from '../train/confusion.js';
+import { writeConfusion } from '../store/confusion-csv.js';
+import { machineInfo } from '../util/machine.js';
 
 export interface RunJob {
   experiment: string;
@@ -67,6 +70,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     control.emit({ type: 'backend', info: backend });
     record.backend = { requested: backend.requested, name: backend.name, notes: backend.notes };
     record.versions = backend.versions;
+    record.machine = machineInfo();
     data = await loadDataset(config.dataset as DatasetConfig, { seed: config.seed, baseDir: '/' });
     optimizer = createOptimizer(config.training);
 
@@ -147,6 +151,8 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
         },
       },
     });
+    // The report's confusion matrix: the final model on the test set.
+    await writeConfusion(job.dir, await confusionMatrix(model, data.test, data.classes));
     record.status = 'completed';
   } catch (err) {
     if (err instanceof StoppedError) {

@@ -18,6 +18,7 @@ import type { RunConfig } from '../config/resolve.js';
 import { RunStoreError } from '../errors.js';
 import { appendLineDurable, recoverDir, removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { METRICS_COLUMNS, type MetricsRow } from './metrics-row.js';
+import type { MachineInfo } from '../util/machine.js';
 
 export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
 
@@ -43,6 +44,8 @@ export interface RunRecord {
   resumedAt?: number[];
   backend?: { requested: string; name: string; notes: string[] };
   versions?: Record<string, string>;
+  /** Host, OS, CPU and memory of the machine the last attempt ran on. */
+  machine?: MachineInfo;
   pid?: number;
   final?: MetricsRow;
   best?: { epoch: number; test_accuracy: number };
