@@ -10,6 +10,7 @@ const RUN_FILES = [
   'config.yaml',
   'metrics.csv',
   'run.json',
+  'confusion.csv',
   'checkpoints/last/model.json',
   'checkpoints/last/weights.bin',
   'checkpoints/best/model.json',
@@ -31,7 +32,7 @@ describe('xrun run', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const out = join(dir, 'runs/tiny');
-    expect(readdirSync(out).sort()).toEqual(['experiment.yaml', 'model=cnn', 'model=lstm', 'plots', 'summary.csv', 'summary.md']);
+    expect(readdirSync(out).sort()).toEqual(['experiment.yaml', 'model=cnn', 'model=lstm', 'plots', 'report.html', 'summary.csv', 'summary.md']);
     for (const run of ['model=cnn', 'model=lstm']) {
       for (const f of RUN_FILES) expect(existsSync(join(out, run, f)), `${run}/${f}`).toBe(true);
       const csv = readFileSync(join(out, run, 'metrics.csv'), 'utf8').trim().split('\n');
@@ -52,6 +53,35 @@ describe('xrun run', () => {
     expect(summary).toContain('model=cnn');
     expect(summary).toMatch(/\| \d\d:\d\d \|/);
     expect(first.stdout).toMatch(/\[model=cnn\] epoch 1\/2 .*test loss/);
+  });
+
+  it('confusion.csv counts the test set with the final model', () => {
+    for (const run of ['model=cnn', 'model=lstm']) {
+      const lines = readFileSync(join(dir, 'runs/tiny', run, 'confusion.csv'), 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('true,0,1,2,3,4,5,6,7,8,9');
+      const counts = lines.slice(1).map((l) => l.split(',').slice(1).map(Number));
+      expect(counts).toHaveLength(10);
+      const total = counts.flat().reduce((a, b) => a + b, 0);
+      const diagonal = counts.reduce((a, row, i) => a + row[i]!, 0);
+      expect(total).toBe(96);
+      // The last epoch's test accuracy was measured on the same model and images.
+      const record = JSON.parse(readFileSync(join(dir, 'runs/tiny', run, 'run.json'), 'utf8'));
+      expect(diagonal / total).toBe(record.final.test_accuracy);
+      expect(record.machine.cores).toBeGreaterThan(0);
+    }
+  });
+
+  it('the terminal gets an overall line, the backend once and an aligned table within 80 columns', () => {
+    expect(first.stdout).toMatch(/overall: 1\/2 runs done, \d\d:\d\d elapsed, ETA \d\d:\d\d/);
+    expect(first.stdout).toContain('overall: 2/2 runs done');
+    expect(first.stdout.match(/backend wasm/g)).toHaveLength(1);
+    const lines = first.stdout.split('\n');
+    const header = lines.findIndex((l) => /^run\s+.*test acc\s+test loss.*time$/.test(l));
+    expect(header).toBeGreaterThan(0);
+    const table = lines.slice(header, header + 3);
+    expect(table[1]).toMatch(/^model=cnn\s+completed\s+2\s+.*0\.\d{4}\s+\d\d:\d\d$/);
+    for (const l of table) expect(l.length).toBeLessThanOrEqual(80);
+    expect(first.stdout).not.toContain('| --- |');
   });
 
   it('config.yaml of a run is a complete experiment that runs on its own', () => {

@@ -9,7 +9,8 @@ const batch = (b: number) => ({
 describe('plain progress (CI, pipes)', () => {
   it('prints one line per epoch and per outcome, skips listed first', () => {
     const lines: string[] = [];
-    const view = new PlainProgress((l) => lines.push(l));
+    let clock = 0;
+    const view = new PlainProgress((l) => lines.push(l), 60, () => clock);
     view.start([
       { id: 'a', action: 'skip', reason: 'completed, same config' },
       { id: 'b', action: 'run', reason: 'new' },
@@ -21,6 +22,7 @@ describe('plain progress (CI, pipes)', () => {
       epochs: 2,
       row: { epoch: 1, train_loss: 0.5, train_accuracy: 0.8, test_loss: 0.4, test_accuracy: 0.85, epoch_seconds: 3.21, elapsed_seconds: 3.21 },
     });
+    clock = 5_000;
     view.runEnded('b', 'completed', 'test accuracy 0.8500');
     expect(lines).toEqual([
       '2 run(s): 1 to train, 1 skipped',
@@ -28,6 +30,7 @@ describe('plain progress (CI, pipes)', () => {
       '[b] started',
       '[b] epoch 1/2  train loss 0.5000 acc 80.0%  test loss 0.4000 acc 85.0%  3.2s',
       '[b] completed: test accuracy 0.8500',
+      'overall: 2/2 runs done, 00:05 elapsed, all done',
     ]);
   });
 

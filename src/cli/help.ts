@@ -7,6 +7,8 @@ Usage:
   xrun plan <experiment.yaml>             list the runs the grid expands to, and what a run would do
   xrun status <experiment.yaml | dir>     runs with status, epochs done, best test accuracy, time
   xrun diff <a> <b>                       compare two runs (folders or metrics.csv files)
+  xrun compare <dir | run>...             one table across experiments and runs, grouped by any config path
+  xrun report <dir>...                    write report.html (tables, curves, confusion matrices) for experiments
 
 Run "xrun <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a run failed, 2 bad input (nothing written), 130/143 interrupted.`;
@@ -61,3 +63,28 @@ runs and the delta (b - a). a and b are run folders or metrics.csv files.
 Options:
   --format <f>         table | csv | json | md (default: table)
   --metrics <list>     metrics to compare, e.g. --metrics test_accuracy,test_loss`;
+
+export const COMPARE_HELP = `Usage: xrun compare <experiment-dir | run-dir>... [options]
+
+One table of the runs found in the given experiment and run folders: sweep values,
+status, final and best test accuracy, test loss, time, backend. Grouped, one row per
+group with n and mean ± std of each metric over the runs in it.
+
+Options:
+  --by <path>          group by a sweep axis or config path (repeatable or a,b), e.g.
+                       --by model --by training.learningRate --by models.*.hidden
+  --over <axis>        group by every sweep axis except these, e.g. --over seed
+                       (mean ± std over seeds, one row per configuration)
+  --format <f>         table | csv | json | md (default: table)`;
+
+export const REPORT_HELP = `Usage: xrun report <experiment-dir>... [--out file.html]
+
+Writes a self-contained report.html (data, vega and its scripts inlined; opens from
+disk with no network): the results table (sortable, filterable, grouped mean ± std),
+learning curves of picked runs, accuracy against time, each axis' effect, confusion
+matrices, config differences and the backend and machine of each run. Works on
+experiments still running or interrupted. xrun run writes one at the end of every run.
+
+Options:
+  -o, --out <file>     where to write (default: <experiment-dir>/report.html for one
+                       experiment, ./report.html for several)`;

@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./inspect.js')).planCommand,
   status: async () => (await import('./inspect.js')).statusCommand,
   diff: async () => (await import('./diff.js')).diffCommand,
+  compare: async () => (await import('./compare.js')).compareCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -36,6 +36,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   progress.note(`${plan.name}: ${plan.runs.length} run(s) -> ${plan.outputDir}`);
   const result = await runExperiment(plan, {
     jobs,
+    overrides: sets,
     gpus: list(values.gpus),
     only: list(values.only),
     exclude: list(values.exclude),
@@ -44,7 +45,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress,
   });
   if (result.report) {
-    console.log(`\n${result.report.markdown.trim()}\n`);
+    // Aligned for the terminal and fitted to its width; summary.md keeps the markdown.
+    const { summaryTerminalTable } = await import('../report/summary-rows.js');
+    const width = process.stdout.columns || 80;
+    console.log(`\n${summaryTerminalTable(result.report.table, width)}\n`);
     console.log(`summary: ${result.report.files.join(', ')}`);
     for (const w of result.report.warnings) console.error(`warning: ${w}`);
   }

@@ -9,16 +9,25 @@ import { formatValue } from '../grid/expand.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { RunDir } from '../store/run-dir.js';
 import { comparisonPlotSpec } from './plots.js';
-import { summaryCsv, summaryMarkdown, summaryTable, type RunSummaryInput } from './summary.js';
+import { summaryCsv, summaryMarkdown, summaryTable, type RunSummaryInput, type SummaryRow } from './summary.js';
 import { writePlot } from './write-plot.js';
+import { defaultReportFile, writeReportHtml } from './html/write.js';
+import { readExperiment } from './study.js';
 
 export interface ExperimentReport {
   markdown: string;
+  /** The rows of summary.md, for the terminal's table. */
+  table: SummaryRow[];
   files: string[];
   warnings: string[];
 }
 
-export async function writeExperimentReport(plan: ExperimentPlan): Promise<ExperimentReport> {
+export interface ExperimentReportOptions {
+  /** `--set` overrides of this invocation, named in summary.md. */
+  overrides?: string[];
+}
+
+export async function writeExperimentReport(plan: ExperimentPlan, options: ExperimentReportOptions = {}): Promise<ExperimentReport> {
   const inputs: RunSummaryInput[] = [];
   for (const run of plan.runs) {
     const store = new RunDir(join(plan.outputDir, run.id));
@@ -33,7 +42,10 @@ export async function writeExperimentReport(plan: ExperimentPlan): Promise<Exper
     });
   }
   const table = summaryTable(inputs);
-  const markdown = summaryMarkdown(table, plan.name);
+  const overrides = options.overrides ?? [];
+  const markdown =
+    summaryMarkdown(table, plan.name) +
+    (overrides.length > 0 ? `\nOverrides applied: ${overrides.map((o) => `\`--set ${o}\``).join(', ')}\n` : '');
   const files = [join(plan.outputDir, 'summary.csv'), join(plan.outputDir, 'summary.md')];
   await writeFileAtomic(files[0]!, summaryCsv(table));
   await writeFileAtomic(files[1]!, markdown);
@@ -48,5 +60,10 @@ export async function writeExperimentReport(plan: ExperimentPlan): Promise<Exper
       warnings.push(`plots/comparison could not be rendered: ${(err as Error).message}`);
     }
   }
-  return { markdown, files, warnings };
+  try {
+    files.push(await writeReportHtml([await readExperiment(plan.outputDir)], defaultReportFile(plan.outputDir)));
+  } catch (err) {
+    warnings.push(`report.html could not be written: ${(err as Error).message}`);
+  }
+  return { markdown, files, warnings, table };
 }

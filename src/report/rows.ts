@@ -21,6 +21,8 @@ export interface Column {
   align?: Align;
   /** Text shown in table and md; csv and json keep the raw value. */
   format?: (value: Cell, row: Row) => string;
+  /** Formats that show this column (default: all); e.g. a std that table and md fold into `mean ± std`. */
+  formats?: readonly RowsFormat[];
 }
 
 export type Row = Record<string, Cell>;
@@ -52,7 +54,8 @@ function json(value: Cell): Cell {
 }
 
 export function renderRows(table: Rows, format: RowsFormat): string {
-  const { columns, rows } = table;
+  const { rows } = table;
+  const columns = table.columns.filter((c) => !c.formats || c.formats.includes(format));
   switch (format) {
     case 'table':
       return textTable(

@@ -8,6 +8,7 @@ import type { BackendInfo } from '../train/backend.js';
 import type { BatchProgress } from '../train/trainer.js';
 import type { RunEvent } from './execute-run.js';
 import { formatDuration } from '../report/summary.js';
+import { StudyProgress } from './study-progress.js';
 
 export interface RunLine {
   id: string;
@@ -48,6 +49,7 @@ function backendLine(info: BackendInfo): string {
 export class PlainProgress implements ProgressView {
   private readonly backends = new Set<string>();
   private readonly lastBatchLine = new Map<string, number>();
+  private readonly study: StudyProgress;
   /**
    * @param batchEverySeconds a long epoch also gets a batch-progress line this often, so a
    *   log shows signs of life (a full-MNIST BiLSTM epoch is many minutes on a CPU).
@@ -55,9 +57,16 @@ export class PlainProgress implements ProgressView {
   constructor(
     private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
     private readonly batchEverySeconds = 60,
-  ) {}
+    now?: () => number,
+  ) {
+    this.study = new StudyProgress(now);
+  }
   start(runs: RunLine[]) {
     const todo = runs.filter((r) => r.action !== 'skip').length;
+    this.study.start(
+      runs.filter((r) => r.action !== 'skip').map((r) => r.id),
+      runs.length - todo,
+    );
     this.out(`${runs.length} run(s): ${todo} to train, ${runs.length - todo} skipped`);
     for (const r of runs) if (r.action === 'skip') this.out(`[${r.id}] skipped: ${r.reason}`);
   }
@@ -73,6 +82,7 @@ export class PlainProgress implements ProgressView {
     } else if (event.type === 'resumed') this.out(`[${id}] resuming after epoch ${event.epoch}`);
     else if (event.type === 'epoch') this.out(`[${id}] ${epochLine(event)}`);
     else if (event.type === 'batch') {
+      this.study.batch(id, event.progress);
       const now = performance.now();
       const last = this.lastBatchLine.get(id) ?? now;
       if (!this.lastBatchLine.has(id)) this.lastBatchLine.set(id, now);
@@ -83,6 +93,8 @@ export class PlainProgress implements ProgressView {
   }
   runEnded(id: string, status: string, message?: string) {
     this.out(`[${id}] ${status}${message ? `: ${message}` : ''}`);
+    this.study.ended(id, status);
+    this.out(this.study.line());
   }
   note(message: string) {
     this.out(message);
@@ -100,10 +112,31 @@ interface TaskState {
 export class TerminalProgress implements ProgressView {
   private readonly tasks = new Map<string, TaskState>();
   private running: Promise<unknown> = Promise.resolve();
+  private readonly study = new StudyProgress();
+  private readonly backends: string[] = [];
+  private overall?: ListrTaskWrapper<unknown, any, any>;
+  private overallDone?: () => void;
+  private lastOverall = 0;
 
   start(runs: RunLine[]) {
+    const todo = runs.filter((r) => r.action !== 'skip');
+    this.study.start(
+      todo.map((r) => r.id),
+      runs.length - todo.length,
+    );
+    // The first task is the whole study: runs done / total and its ETA, and the backend
+    // note, said once here rather than under every run.
+    const overall = {
+      title: this.study.line(),
+      task: (_: unknown, task: ListrTaskWrapper<unknown, any, any>) =>
+        new Promise<void>((resolve) => {
+          this.overall = task;
+          this.overallDone = resolve;
+        }),
+      rendererOptions: { persistentOutput: true, outputBar: Infinity },
+    };
     const list = new Listr(
-      runs.map((r) => ({
+      [overall, ...runs.map((r) => ({
         title: r.action === 'skip' ? r.id : `${r.id}  queued${r.action === 'resume' ? ` (resume: ${r.reason})` : ''}`,
         skip: () => (r.action === 'skip' ? `${r.id}: ${r.reason}` : false),
         task: (_: unknown, task: ListrTaskWrapper<unknown, any, any>) =>
@@ -113,7 +146,7 @@ export class TerminalProgress implements ProgressView {
             state.done = (error) => (error ? reject(error) : resolve());
           }),
         rendererOptions: { persistentOutput: true, outputBar: 1 },
-      })),
+      }))],
       { concurrent: true, exitOnError: false, rendererOptions: { collapseSkips: false, collapseErrors: false } },
     );
     this.running = list.run().catch(() => undefined);
@@ -134,8 +167,13 @@ export class TerminalProgress implements ProgressView {
   event(id: string, event: RunEvent) {
     const s = this.state(id);
     if (!s.task) return;
-    if (event.type === 'backend') s.task.output = backendLine(event.info);
-    else if (event.type === 'epoch') {
+    if (event.type === 'backend') {
+      const line = backendLine(event.info);
+      if (!this.backends.includes(line)) {
+        this.backends.push(line);
+        if (this.overall) this.overall.output = this.backends.join('\n');
+      }
+    } else if (event.type === 'epoch') {
       s.lastEpoch = epochLine(event);
       s.task.output = s.lastEpoch;
     } else if (event.type === 'batch') {
@@ -144,7 +182,15 @@ export class TerminalProgress implements ProgressView {
       const elapsed = (performance.now() - s.started) / 1000;
       const eta = doneFraction > 0 ? formatDuration((elapsed * (1 - doneFraction)) / doneFraction) : '--:--';
       s.task.title = `${id}  epoch ${p.epoch}/${p.epochs}  batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${pct(p.accuracy)}  ETA ${eta}`;
+      this.study.batch(id, p);
+      // The study's ETA moves slowly; once a second is plenty.
+      if (performance.now() - this.lastOverall > 1000) this.updateOverall();
     }
+  }
+
+  private updateOverall() {
+    this.lastOverall = performance.now();
+    if (this.overall) this.overall.title = this.study.line();
   }
 
   runEnded(id: string, status: string, message?: string) {
@@ -152,6 +198,8 @@ export class TerminalProgress implements ProgressView {
     if (!s.task) return;
     s.task.title = `${id}  ${status}${message ? ` (${message})` : ''}`;
     if (s.lastEpoch) s.task.output = s.lastEpoch;
+    this.study.ended(id, status);
+    this.updateOverall();
     s.done?.(status === 'failed' || status === 'interrupted' ? new Error(message ?? status) : undefined);
   }
 
@@ -162,6 +210,8 @@ export class TerminalProgress implements ProgressView {
   async close() {
     // Runs that never started (stopped early) still hold their task open.
     for (const s of this.tasks.values()) s.done?.(new Error('not run'));
+    this.updateOverall();
+    this.overallDone?.();
     await this.running;
   }
 }

@@ -12,6 +12,7 @@ import type { ExperimentPlan } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatDuration } from '../report/summary.js';
 import type { ExperimentReport } from '../report/experiment-report.js';
+import { OVERRIDES_PREFIX } from '../report/study.js';
 import { removeStaleTemps, writeFileAtomic } from '../store/atomic.js';
 import { checkDatasetFiles } from '../data/locate.js';
 import type { DatasetConfig } from '../data/datasets.js';
@@ -29,6 +30,8 @@ export interface RunExperimentOptions extends SelectOptions {
   /** One GPU id per worker slot (CUDA_VISIBLE_DEVICES), for tfjs-node-gpu. */
   gpus?: string[];
   progress: ProgressView;
+  /** `--set` overrides of this invocation, recorded in experiment.yaml and summary.md. */
+  overrides?: string[];
 }
 
 export interface RunOutcome {
@@ -81,7 +84,9 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   try {
     await writeFileAtomic(
       join(plan.outputDir, 'experiment.yaml'),
-      `# The experiment as last run (after --set overrides), from ${plan.file}\n${yamlStringify(plan.experiment)}`,
+      `# The experiment as last run (after --set overrides), from ${plan.file}\n` +
+        (options.overrides?.length ? `${OVERRIDES_PREFIX}${JSON.stringify(options.overrides)}\n` : '') +
+        yamlStringify(plan.experiment),
     );
     progress.start(decisions.map((d) => ({ id: d.run.id, action: d.action as 'run' | 'resume' | 'skip', reason: d.reason })));
     for (const d of decisions) if (d.action === 'skip') outcomes.set(d.run.id, { id: d.run.id, status: 'skipped' });
@@ -97,7 +102,7 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     );
     // Imported here: the plotting libraries are only needed once the runs are done.
     const { writeExperimentReport } = await import('../report/experiment-report.js');
-    const report = await writeExperimentReport(plan);
+    const report = await writeExperimentReport(plan, { overrides: options.overrides ?? [] });
     const list = decisions.map((d) => outcomes.get(d.run.id) ?? { id: d.run.id, status: 'pending' as const });
     const failed = list.some((o) => o.status === 'failed');
     const exitCode = stopSignal ? (stopSignal === 'SIGINT' ? 130 : 143) : failed ? 1 : 0;

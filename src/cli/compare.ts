@@ -1,0 +1,30 @@
+import { UsageError } from '../errors.js';
+import { compareGroups, compareRuns } from '../report/compare.js';
+import { groupingOver } from '../report/group.js';
+import { ROWS_FORMATS, renderRows } from '../report/rows.js';
+import { readTargets } from '../report/study.js';
+import { list, oneOf, parse } from './args.js';
+import { COMPARE_HELP } from './help.js';
+
+export async function compareCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { by: { type: 'string', multiple: true }, over: { type: 'string', multiple: true }, format: { type: 'string' } },
+    COMPARE_HELP,
+  );
+  if (values.help) {
+    console.log(COMPARE_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('compare needs at least one experiment or run folder', { hint: COMPARE_HELP });
+  const format = oneOf(values.format, '--format', ROWS_FORMATS, 'table');
+  const by = list(values.by);
+  const over = list(values.over);
+  if (by.length > 0 && over.length > 0) throw new UsageError('use either --by or --over, not both', { hint: COMPARE_HELP });
+  const runs = (await readTargets(positionals)).flatMap((e) => e.runs);
+  if (runs.length === 0) throw new UsageError(`no runs found in ${positionals.join(', ')}`);
+  const grouping = over.length > 0 ? groupingOver(runs, over) : by;
+  const table = over.length > 0 || by.length > 0 ? compareGroups(runs, grouping) : compareRuns(runs);
+  console.log(renderRows(table, format));
+  return 0;
+}
