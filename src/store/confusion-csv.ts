@@ -19,8 +19,8 @@ export function formatConfusion(counts: readonly (readonly number[])[]): string 
 /** Null when the file is missing or not a square matrix of counts (a run that did not finish). */
 export function parseConfusion(text: string): number[][] | null {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const classes = lines.length - 1;
-  if (classes < 1) return null;
+  const classes = (lines[0]?.split(',').length ?? 0) - 1;
+  if (classes < 1 || lines.length - 1 !== classes) return null;
   const rows = lines.slice(1).map((l) => l.split(',').slice(1).map(Number));
   const square = rows.every((r) => r.length === classes && r.every((v) => Number.isInteger(v) && v >= 0));
   return square ? rows : null;
