@@ -58,11 +58,16 @@ describe('the study report on disk', () => {
     expect(perRun[1]).toMatch(/^"model=cnn,seed=1",cnn,1,completed,2\/2,/);
   });
 
-  it('compare and report refuse folders without runs, exit 2', () => {
-    const bad = xrun(['compare', 'exp.yaml'], dir);
+  it('compare and report refuse folders without runs (exit 2) and accept the experiment file', () => {
+    const bad = xrun(['compare', 'runs/nothing-here'], dir);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('exp.yaml: no such folder');
-    expect(xrun(['report', '.'], dir).code).toBe(2);
+    expect(bad.stderr).toContain('runs/nothing-here: no such folder');
+    const empty = xrun(['report', '.'], dir);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('holds no runs');
+    // The experiment file stands for its output folder.
+    const byFile = xrun(['compare', 'exp.yaml', '--format', 'json'], dir);
+    expect(JSON.parse(byFile.stdout)).toHaveLength(4);
   });
 });
 

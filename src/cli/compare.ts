@@ -3,6 +3,7 @@ import { compareGroups, compareRuns } from '../report/compare.js';
 import { groupingOver } from '../report/group.js';
 import { ROWS_FORMATS, renderRows } from '../report/rows.js';
 import { readTargets } from '../report/study.js';
+import { experimentFolders } from './targets.js';
 import { list, oneOf, parse } from './args.js';
 import { COMPARE_HELP } from './help.js';
 
@@ -21,7 +22,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const by = list(values.by);
   const over = list(values.over);
   if (by.length > 0 && over.length > 0) throw new UsageError('use either --by or --over, not both', { hint: COMPARE_HELP });
-  const runs = (await readTargets(positionals)).flatMap((e) => e.runs);
+  const runs = (await readTargets(experimentFolders(positionals))).flatMap((e) => e.runs);
   if (runs.length === 0) throw new UsageError(`no runs found in ${positionals.join(', ')}`);
   const grouping = over.length > 0 ? groupingOver(runs, over) : by;
   const table = over.length > 0 || by.length > 0 ? compareGroups(runs, grouping) : compareRuns(runs);

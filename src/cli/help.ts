@@ -64,7 +64,7 @@ Options:
   --format <f>         table | csv | json | md (default: table)
   --metrics <list>     metrics to compare, e.g. --metrics test_accuracy,test_loss`;
 
-export const COMPARE_HELP = `Usage: xrun compare <experiment-dir | run-dir>... [options]
+export const COMPARE_HELP = `Usage: xrun compare <experiment-dir | run-dir | experiment.yaml>... [options]
 
 One table of the runs found in the given experiment and run folders: sweep values,
 status, final and best test accuracy, test loss, time, backend. Grouped, one row per
@@ -77,7 +77,7 @@ Options:
                        (mean ± std over seeds, one row per configuration)
   --format <f>         table | csv | json | md (default: table)`;
 
-export const REPORT_HELP = `Usage: xrun report <experiment-dir>... [--out file.html]
+export const REPORT_HELP = `Usage: xrun report <experiment-dir | experiment.yaml>... [--out file.html]
 
 Writes a self-contained report.html (data, vega and its scripts inlined; opens from
 disk with no network): the results table (sortable, filterable, grouped mean ± std),

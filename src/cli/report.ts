@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { defaultReportFile, writeReportHtml } from '../report/html/write.js';
 import { readTargets } from '../report/study.js';
+import { experimentFolders } from './targets.js';
 import { parse } from './args.js';
 import { REPORT_HELP } from './help.js';
 
@@ -12,7 +13,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('report needs at least one experiment folder', { hint: REPORT_HELP });
-  const experiments = await readTargets(positionals);
+  const experiments = await readTargets(experimentFolders(positionals));
   const runs = experiments.reduce((n, e) => n + e.runs.length, 0);
   // One experiment: its own folder. Several: one page in the current folder unless --out.
   const file = resolve(values.out ?? (experiments.length === 1 ? defaultReportFile(experiments[0]!.dir) : 'report.html'));

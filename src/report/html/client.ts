@@ -38,7 +38,7 @@ export function reportApp(data: ReportData): void {
     ...(several ? [{ key: 'experiment', label: 'experiment', get: (r: Run) => r.experiment }] : []),
     { key: 'run', label: 'run', get: (r) => r.id },
     ...axes.map((a): Col => ({ key: `axis:${a.key}`, label: a.label, get: (r) => r.values[a.key] ?? null, numeric: a.numeric })),
-    { key: 'status', label: 'status', get: (r) => r.status, show: (r) => `<span class="status ${esc(r.status)}">${esc(r.status)}</span>` },
+    { key: 'status', label: 'status', get: (r) => r.status, show: (r) => `<span class="status ${esc(r.status)}"${r.error ? ` title="${esc(r.error)}"` : ''}>${esc(r.status)}</span>` },
     { key: 'epochs', label: 'epochs', get: (r) => r.epochsCompleted, show: (r) => `${r.epochsCompleted}${r.epochs === null ? '' : `/${r.epochs}`}`, numeric: true },
     { key: 'test_accuracy', label: 'test accuracy', get: (r) => r.final?.test_accuracy ?? null, show: (r) => four(r.final?.test_accuracy), numeric: true },
     { key: 'test_loss', label: 'test loss', get: (r) => r.final?.test_loss ?? null, show: (r) => four(r.final?.test_loss), numeric: true },
@@ -176,6 +176,8 @@ export function reportApp(data: ReportData): void {
       }
     }
     if (values.length === 0) return empty('curves', 'Pick runs with recorded epochs in the table to see their curves.');
+    const present = new Set(values.map((v: any) => v.split));
+    const dashes = ([['test', [1, 0]], ['train', [6, 3]], ['validation', [2, 2]]] as [string, number[]][]).filter((d) => present.has(d[0]));
     const panel = (field: string, title: string) => ({
       title,
       width: 360,
@@ -189,7 +191,8 @@ export function reportApp(data: ReportData): void {
         strokeDash: {
           field: 'split',
           type: 'nominal',
-          scale: { domain: ['test', 'train', 'validation'], range: [[1, 0], [6, 3], [2, 2]] },
+          scale: { domain: dashes.map((d) => d[0]), range: dashes.map((d) => d[1]) },
+          legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 },
         },
         tooltip: [{ field: 'run' }, { field: 'split' }, { field: 'epoch' }, { field, format: '.4f' }],
       },
