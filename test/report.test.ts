@@ -9,7 +9,14 @@ import type { StudyRun } from '../src/report/study.js';
 import { summaryTerminalTable } from '../src/report/summary-rows.js';
 import { summaryTable } from '../src/report/summary.js';
 import { StudyProgress } from '../src/runner/study-progress.js';
-import { formatConfusion, parseConfusion } from '../src/store/confusion-csv.js';
+import { formatConfusion, parseConfusion, writeConfusion } from '../src/store/confusion-csv.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunDir } from '../src/store/run-dir.js';
+import { readExperiment } from '../src/report/study.js';
+import { reportData } from '../src/report/html/data.js';
+import { reportHtml } from '../src/report/html/page.js';
 
 function run(id: string, values: Record<string, string | number>, accuracy: number, seconds: number, experiment = 'exp'): StudyRun {
   const model = String(values.model ?? 'cnn');
@@ -158,5 +165,40 @@ describe('confusion.csv', () => {
     expect(parseConfusion('true,0,1\n0,1\n')).toBeNull();
     expect(parseConfusion('true,0\n0,-1\n')).toBeNull();
     expect(parseConfusion('')).toBeNull();
+  });
+});
+
+describe('reading an experiment that is still running or was stopped', () => {
+  it('reads every run folder as it is, and the page embeds them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xrun-report-'));
+    writeFileSync(join(dir, 'experiment.yaml'), '# header\n# --set overrides: ["training.epochs=3"]\nname: live\ndescription: "half done </script><!-- x"\n');
+    const row = (epoch: number, acc: number) => ({ epoch, train_loss: 1, train_accuracy: 0.5, test_loss: 0.9, test_accuracy: acc, epoch_seconds: 2, elapsed_seconds: 2 * epoch });
+    const base = { experiment: 'live', hash: 'h', seed: 1, epochs: 3, createdAt: '2026-01-01T00:00:00Z', trainingSeconds: 4 };
+    const done = new RunDir(join(dir, 'model=cnn'));
+    await done.writeRecord({ ...base, id: 'model=cnn', status: 'completed', values: { model: 'cnn' }, epochsCompleted: 3 });
+    await done.resetMetrics([row(1, 0.5), row(2, 0.7), row(3, 0.6)]);
+    await writeConfusion(done.path, [[3, 1], [0, 4]]);
+    // Killed mid-run: its record still says running, but its process is gone.
+    const killed = new RunDir(join(dir, 'model=lstm'));
+    await killed.writeRecord({ ...base, id: 'model=lstm', status: 'running', values: { model: 'lstm' }, epochsCompleted: 1, pid: 2 ** 22 + 7 });
+    await killed.resetMetrics([row(1, 0.4)]);
+    const fresh = new RunDir(join(dir, 'model=gru'));
+    await fresh.writeRecord({ ...base, id: 'model=gru', status: 'running', values: { model: 'gru' }, epochsCompleted: 0, trainingSeconds: 0, pid: process.pid });
+
+    const experiment = await readExperiment(dir);
+    expect(experiment).toMatchObject({ name: 'live', description: 'half done </script><!-- x', overrides: ['training.epochs=3'] });
+    const byId = Object.fromEntries(experiment.runs.map((r) => [r.id, r]));
+    expect(byId['model=cnn']).toMatchObject({ status: 'completed', epochsCompleted: 3, bestTestAccuracy: 0.7, confusion: [[3, 1], [0, 4]] });
+    expect(byId['model=cnn']!.final?.test_accuracy).toBe(0.6);
+    expect(byId['model=lstm']).toMatchObject({ status: 'stopped', epochsCompleted: 1, confusion: null });
+    expect(byId['model=gru']).toMatchObject({ status: 'running', epochsCompleted: 0, final: null, seconds: null });
+
+    const html = reportHtml(reportData([experiment]));
+    const json = /<script type="application\/json" id="xrun-data">([^<]*)<\/script>/.exec(html)?.[1];
+    const data = JSON.parse(json!);
+    expect(data.runs.map((r: { key: string }) => r.key).sort()).toEqual(['live/model=cnn', 'live/model=gru', 'live/model=lstm']);
+    expect(data.experiments[0].description).toBe('half done </script><!-- x');
+    expect(data.axes).toEqual([{ key: 'model', label: 'model', numeric: false }]);
+    expect(html).toContain('--set training.epochs=3');
   });
 });

@@ -57,7 +57,8 @@ function esc(text: string): string {
 }
 
 export function reportHtml(data: ReportData): string {
-  const json = scriptSafe(JSON.stringify(data));
+  // Every '<' as \u003c, so no run name, path or error text in the data can end the element early.
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
   const experiments = data.experiments
     .map((e) => {
       const overrides = e.overrides.length ? ` · overrides: ${e.overrides.map((o) => `<code>--set ${esc(o)}</code>`).join(' ')}` : '';
