@@ -139,14 +139,17 @@ describe('the study ETA', () => {
     study.start(['a', 'b'], 1);
     expect(study.line()).toBe('overall: 1/3 runs done, 00:00 elapsed, ETA --:--');
     const batch = (b: number) => ({ epoch: 1, epochs: 2, batch: b, batches: 10, loss: 1, accuracy: 0.5, seconds: 1 });
+    // Start-up (workers, data loading) before the first batch does not count as training time.
+    now = 5_000;
     study.batch('a', batch(1));
-    now = 10_000;
-    // Half of run a (1 epoch of 2) in 10 s: 1.5 runs' work left at that pace is 30 s.
+    now = 14_000;
+    // 9 batches of run a (0.45 of it) in 9 s: 1.5 runs' work left at that pace is 30 s.
     study.batch('a', batch(10));
     expect(study.etaSeconds()).toBeCloseTo(30, 9);
     now = 20_000;
     study.ended('a', 'completed');
     expect(study.line()).toMatch(/^overall: 2\/3 runs done, 00:20 elapsed, ETA 00:\d\d$/);
+    expect(study.etaSeconds()).toBeCloseTo((15 * 1) / 0.95, 9);
     study.ended('b', 'interrupted');
     expect(study.line()).toMatch(/^overall: 2\/3 runs done/);
   });

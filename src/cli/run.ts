@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { loadPlan } from '../config/load.js';
 import { BACKENDS } from '../config/schema.js';
 import { UsageError } from '../errors.js';
@@ -49,7 +50,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const { summaryTerminalTable } = await import('../report/summary-rows.js');
     const width = process.stdout.columns || 80;
     console.log(`\n${summaryTerminalTable(result.report.table, width)}\n`);
-    console.log(`summary: ${result.report.files.join(', ')}`);
+    console.log(`summary: ${result.report.files.map((f) => relative(process.cwd(), f)).join(', ')}`);
     for (const w of result.report.warnings) console.error(`warning: ${w}`);
   }
   const failed = result.outcomes.filter((o) => o.status === 'failed');

@@ -13,6 +13,8 @@ export class StudyProgress {
   private readonly fraction = new Map<string, number>();
   private readonly startFraction = new Map<string, number>();
   private started = 0;
+  /** When the first batch ended: the ETA's clock starts there, not at process start-up. */
+  private firstBatch: number | undefined;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -25,9 +27,11 @@ export class StudyProgress {
   }
 
   batch(id: string, p: BatchProgress) {
+    this.firstBatch ??= this.now();
     const f = (p.epoch - 1 + p.batch / p.batches) / p.epochs;
-    // A resumed run starts part way; only what is trained now says how fast training goes.
-    if (!this.startFraction.has(id)) this.startFraction.set(id, Math.max(0, f - 1 / (p.epochs * p.batches)));
+    // A resumed run starts part way; only what is trained from here on says how fast
+    // training goes (its first batch, like start-up, falls before the clock).
+    if (!this.startFraction.has(id)) this.startFraction.set(id, f);
     this.fraction.set(id, f);
   }
 
@@ -47,8 +51,8 @@ export class StudyProgress {
       trained += f - (this.startFraction.get(id) ?? f);
       left += 1 - f;
     }
-    if (trained <= 0) return undefined;
-    return (((this.now() - this.started) / 1000) * left) / trained;
+    if (trained <= 0 || this.firstBatch === undefined) return undefined;
+    return (((this.now() - this.firstBatch) / 1000) * left) / trained;
   }
 
   line(): string {

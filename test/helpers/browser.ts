@@ -25,11 +25,12 @@ export interface OpenedPage {
 }
 
 /** A fresh profile each time, so no state or cache carries over between test runs. */
-export async function launch(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+export async function launch(viewport = { width: 1280, height: 900 }, deviceScaleFactor = 1): Promise<BrowserContext> {
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'xrun-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    deviceScaleFactor,
     args: [
       '--no-sandbox',
       '--disable-gpu',

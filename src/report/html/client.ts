@@ -192,7 +192,8 @@ export function reportApp(data: ReportData): void {
           field: 'split',
           type: 'nominal',
           scale: { domain: dashes.map((d) => d[0]), range: dashes.map((d) => d[1]) },
-          legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 },
+          // Named in the section title; a dash legend next to point marks shows only dots.
+          legend: null,
         },
         tooltip: [{ field: 'run' }, { field: 'split' }, { field: 'epoch' }, { field, format: '.4f' }],
       },
@@ -255,19 +256,22 @@ export function reportApp(data: ReportData): void {
   }
 
   function renderConfusion() {
-    const values: object[] = [];
-    for (const r of pickedRuns()) {
-      if (!r.confusion) continue;
-      r.confusion.forEach((row, truth) => row.forEach((count, predicted) => values.push({ run: label(r), truth, predicted, count })));
-    }
-    if (values.length === 0) return empty('confusion', 'Confusion matrices appear for picked runs that have finished.');
+    const matrices = pickedRuns()
+      .filter((r) => r.confusion)
+      .map((r) => {
+        const values: object[] = [];
+        r.confusion!.forEach((row, truth) => row.forEach((count, predicted) => values.push({ truth, predicted, count })));
+        return { run: label(r), values, most: Math.max(...r.confusion!.flat()) };
+      });
+    if (matrices.length === 0) return empty('confusion', 'Confusion matrices appear for picked runs that have finished.');
+    // One chart per run side by side (a facet would leave empty axes in its last row).
     return embed('confusion', {
-      data: { values },
-      facet: { field: 'run', type: 'nominal', title: null, sort: state.picked.map((k) => label(byKey.get(k)!)) },
       columns: 4,
-      spec: {
+      concat: matrices.map((m) => ({
+        title: { text: m.run, fontSize: 11 },
         width: 170,
         height: 170,
+        data: { values: m.values },
         encoding: {
           x: { field: 'predicted', type: 'ordinal', title: 'predicted' },
           y: { field: 'truth', type: 'ordinal', title: 'true' },
@@ -276,21 +280,22 @@ export function reportApp(data: ReportData): void {
           {
             mark: 'rect',
             encoding: {
-              color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues', type: 'sqrt' }, legend: null },
+              color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues', type: 'sqrt', domain: [0, m.most] }, legend: null },
               tooltip: [{ field: 'truth', title: 'true' }, { field: 'predicted' }, { field: 'count' }],
             },
           },
           {
             mark: { type: 'text', fontSize: 8 },
-            transform: [{ joinaggregate: [{ op: 'max', field: 'count', as: 'most' }], groupby: ['run'] }, { filter: 'datum.count > 0' }],
+            transform: [{ filter: 'datum.count > 0' }],
             encoding: {
               text: { field: 'count' },
               // Light text on the dark cells so every count stays readable.
-              color: { condition: { test: 'datum.count > datum.most / 2', value: 'white' }, value: 'black' },
+              color: { condition: { test: `datum.count > ${m.most / 2}`, value: 'white' }, value: 'black' },
             },
           },
         ],
-      },
+      })),
+      resolve: { scale: { color: 'independent' } },
     });
   }
 

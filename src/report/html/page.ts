@@ -88,7 +88,7 @@ ${experiments}
 <h3>Groups</h3>
 <table id="groups"></table>
 </section>
-<section><h2>Learning curves <span class="muted">(picked runs; solid test, dashed train)</span></h2><div id="curves" class="plot"></div></section>
+<section><h2>Learning curves <span class="muted">(picked runs; solid: test, dashed: train, dotted: validation)</span></h2><div id="curves" class="plot"></div></section>
 <section class="pair">
 <div><h2>Accuracy against time</h2><div id="scatter" class="plot"></div></div>
 <div><h2>Effect of each swept axis <span class="muted">(red: mean)</span></h2><div id="effects" class="plot"></div></div>
