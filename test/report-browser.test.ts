@@ -65,6 +65,10 @@ describe('the study report on disk', () => {
     const empty = xrun(['report', '.'], dir);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('holds no runs');
+    const typo = xrun(['compare', 'runs/seeds', '--by', 'modle'], dir);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("no run has a value at 'modle'");
+    expect(typo.stderr).toContain('sweep axes here: model, seed');
     // The experiment file stands for its output folder.
     const byFile = xrun(['compare', 'exp.yaml', '--format', 'json'], dir);
     expect(JSON.parse(byFile.stdout)).toHaveLength(4);

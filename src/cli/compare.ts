@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { compareGroups, compareRuns } from '../report/compare.js';
-import { groupingOver } from '../report/group.js';
+import { groupingOver, sweepAxes, valueAt } from '../report/group.js';
 import { ROWS_FORMATS, renderRows } from '../report/rows.js';
 import { readTargets } from '../report/study.js';
 import { experimentFolders } from './targets.js';
@@ -24,6 +24,13 @@ export async function compareCommand(argv: string[]): Promise<number> {
   if (by.length > 0 && over.length > 0) throw new UsageError('use either --by or --over, not both', { hint: COMPARE_HELP });
   const runs = (await readTargets(experimentFolders(positionals))).flatMap((e) => e.runs);
   if (runs.length === 0) throw new UsageError(`no runs found in ${positionals.join(', ')}`);
+  // A misspelt path would put every run in one group under a blank key: say so instead.
+  const unknown = [...by, ...over].filter((p) => p !== 'experiment' && runs.every((r) => valueAt(r, p) === undefined));
+  if (unknown.length > 0) {
+    throw new UsageError(`no run has a value at ${unknown.map((p) => `'${p}'`).join(', ')}`, {
+      hint: `sweep axes here: ${sweepAxes(runs).join(', ') || '(none)'}; config paths look like training.learningRate or model.hidden`,
+    });
+  }
   const grouping = over.length > 0 ? groupingOver(runs, over) : by;
   const table = over.length > 0 || by.length > 0 ? compareGroups(runs, grouping) : compareRuns(runs);
   console.log(renderRows(table, format));

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { formatDuration } from '../summary.js';
 import { meanStd } from '../stats.js';
 import { reportApp } from './client.js';
@@ -19,9 +19,12 @@ const LIBRARIES = [
   ['vega-embed', 'build/vega-embed.min.js'],
 ] as const;
 
+// createRequire rather than import.meta.resolve, which Node 20 only has from 20.6.
+const require = createRequire(import.meta.url);
+
 /** A package's folder, found from its resolved entry point (its exports hide package.json). */
 function packageDir(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+  let dir = dirname(require.resolve(name));
   for (;;) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
