@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FusedRecurrent, standardLayerConfig } from '../model/fused-recurrent.js';
 import { SeededDropout } from '../model/seeded-dropout.js';
+import { exactStateOf, restoreExactState, type ExactState } from '../train/optimizer.js';
 import type { MetricsRow } from './metrics-row.js';
 import { makeStagingDir, recoverDir, replaceDirAtomic } from './atomic.js';
 
@@ -60,7 +61,13 @@ export async function serializeCheckpoint(
     files: {
       'model.json': JSON.stringify(modelJson),
       'weights.bin': weights,
-      'optimizer.json': JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: encoded.specs }),
+      'optimizer.json': JSON.stringify({
+        className: optimizer.getClassName(),
+        config: optimizer.getConfig(),
+        weights: encoded.specs,
+        // State that setWeights would only approximate (Adam's beta powers); see train/optimizer.ts.
+        exact: exactStateOf(optimizer),
+      }),
       'optimizer.bin': concatWeightData(encoded.data),
       'state.json': JSON.stringify(state, null, 2),
     },
@@ -108,7 +115,7 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
   let modelJson: { weightsManifest: tf.io.WeightsManifestConfig };
   let state: TrainingState;
   let weights: Uint8Array;
-  let optimizerJson: { weights: tf.io.WeightsManifestEntry[] };
+  let optimizerJson: { weights: tf.io.WeightsManifestEntry[]; exact?: ExactState };
   let optimizerBin: Uint8Array;
   try {
     modelJson = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
@@ -138,6 +145,7 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
     async restoreOptimizer(optimizer) {
       const map = tf.io.decodeWeights(toArrayBuffer(optimizerBin), optimizerJson.weights);
       await optimizer.setWeights(optimizerJson.weights.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })));
+      restoreExactState(optimizer, optimizerJson.exact);
     },
   };
 }
