@@ -107,3 +107,72 @@ sweep:
     expect(ds[0]!.message).toContain("'name' cannot be swept");
   });
 });
+
+describe('every problem in one pass', () => {
+  it('base file, sweep axes and expanded cells together, in line order', () => {
+    const ds = problems(`name: t
+dataset:
+  name: mnist
+model: lstx
+models:
+  lstm: { type: lstm, hiden: 64 }
+  cnn: { type: cnn, filters: 3 }
+training:
+  epoch: 3
+  batchSize: big
+sweep:
+  training.learningRate: [0.001, -1]
+  models.*.hidden: [0, 8]
+  seed: 5
+`);
+    expect(ds.map((d) => d.line)).toEqual([4, 6, 7, 9, 10, 12, 14]);
+    expect(ds[0]!.message).toContain("model 'lstx' is not declared");
+    expect(ds[3]!.message).toContain("unknown key 'epoch'");
+    // The broken `seed` axis does not hide the bad value of another axis.
+    expect(ds[5]!.message).toMatch(/learningRate: must be > 0, got -1 \(sweep value/);
+    expect(ds[6]!.message).toContain('sweep.seed: must be a list');
+  });
+
+  it('a scalar sweep value does not hide the rest of the file', () => {
+    const ds = problems(`${VALID.replace('model: [cnn, lstm]', 'model: cnn')}  models.*.dropout: [0.5, 2]\ntraining: { epochs: 0 }\n`);
+    expect(ds.map((d) => d.message)).toEqual([
+      expect.stringContaining('sweep.model: must be a list'),
+      expect.stringMatching(/dropout: must be < 1, got 2 \(sweep value/),
+      expect.stringContaining('training.epochs: must be >= 1'),
+    ]);
+  });
+
+  it('a sweep path naming an undeclared model is an error, not a silently dropped axis', () => {
+    const ds = problems(`name: t\ndataset: { name: mnist }\nmodels:\n  lstm: { type: lstm }\nsweep:\n  models.lstn.hidden: [32, 64]\n`);
+    expect(ds).toHaveLength(1);
+    expect([ds[0]!.line, ds[0]!.col]).toEqual([6, 3]);
+    expect(ds[0]!.message).toContain("names model 'lstn', which is not declared under models; did you mean 'lstm'?");
+    expect(ds[0]!.message).toContain("models.*.hidden");
+    expect(problems(`name: t\ndataset: { name: mnist }\nmodels:\n  lstm: { type: lstm }\nsweep:\n  models.*.hidden: [32, 64]\n`)).toEqual([]);
+  });
+
+  it('non-finite numbers (.inf, .nan, 1e309) are positioned errors, also from --set', () => {
+    const ds = problems(`${VALID}training:\n  epochs: 1e309\n  learningRate: .inf\nseed: .nan\n`);
+    expect(ds.map((d) => [d.line, d.col])).toEqual([
+      [10, 11],
+      [11, 17],
+      [12, 7],
+    ]);
+    for (const d of ds) expect(d.message).toContain('must be a finite number');
+    const fromFlag = problems(VALID, ['training.learningRate=.inf']);
+    expect(fromFlag).toHaveLength(1);
+    expect(fromFlag[0]!.file).toBe('--set');
+  });
+
+  it('an alias bomb is a positioned error, not a crash', () => {
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) {
+      const prev = 'abcdef'[i]!;
+      rows.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const ds = problems(`${VALID}${rows.join('\n')}\n`);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]!.line).toBe(10);
+    expect(ds[0]!.message).toContain('aliases');
+  });
+});

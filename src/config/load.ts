@@ -9,7 +9,7 @@ import { expandGrid, formatValue, type AxisValue } from '../grid/expand.js';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.js';
 import { configHash, resolveRunConfig, type RunConfig } from './resolve.js';
 import type { Experiment } from './schema.js';
-import { diagnosticForPath, readSource, type SourceFile } from './source.js';
+import { diagnosticForPath, readSource, toPlainData, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 import { validateExperiment, type PathSegment, type Problem } from './validate.js';
 
@@ -46,23 +46,41 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
   const overrides = (options.sets ?? []).map(parseOverride);
   const source = readSource(file);
   applyOverrides(source, overrides);
-  const experiment = source.doc.toJS() as Experiment;
+  const experiment = toPlainData(source) as Experiment;
+  // Every problem is collected before anything is thrown: the base file, the sweep axes and
+  // every expanded cell, reported together in line order.
   const diagnostics: Diagnostic[] = [];
-  const report = (path: PathSegment[], at: 'key' | 'value', message: string) =>
-    diagnostics.push(diagnose(source, overrides, path, at, message));
+  const seen = new Set<string>();
+  const push = (d: Diagnostic) => {
+    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    diagnostics.push(d);
+    return true;
+  };
+  const report = (path: PathSegment[], at: 'key' | 'value', message: string) => push(diagnose(source, overrides, path, at, message));
 
-  const problems = validateExperiment(experiment);
+  const nonFinite = nonFinitePaths(experiment);
+  for (const path of nonFinite) report(path, 'value', `${path.join('.')}: must be a finite number (YAML .inf, .nan and numbers beyond 1.8e308 are not)`);
+  const isNonFinite = (p: Problem) => nonFinite.some((path) => overlaps(path.map(String), p.path));
+  const problems = validateExperiment(experiment).filter((p) => !isNonFinite(p));
   for (const p of problems) report(p.path, p.at, withPath(p));
-  checkSweepAxes(experiment, report);
-  // Sweep values are checked cell by cell below even when the rest of the file has
-  // problems, so one pass reports everything; a broken `sweep` itself cannot be expanded.
+  const badAxes = checkSweepAxes(experiment, problems, report);
   const baseBroken = diagnostics.length > 0;
-  const unexpandable = (p: Problem) => p.path[0] === 'sweep' || (p.path[0] === 'models' && p.path.length === 1);
-  if (problems.some(unexpandable)) {
-    throw new ConfigError(diagnostics);
+  // Without a usable `models` map no cell can be built; everything else still expands,
+  // minus the sweep axes that are themselves broken (reported above).
+  if (problems.some((p) => p.path[0] === 'models' && p.path.length === 1) || !isRecord(experiment.models)) {
+    throw new ConfigError(inLineOrder(diagnostics));
   }
+  // A broken axis is left out of the expansion, except a single value written without a
+  // list (`model: cnn`), which is expanded as the one value it evidently means.
+  const sweep = Object.fromEntries(
+    Object.entries(isRecord(experiment.sweep) ? experiment.sweep : {}).flatMap(([axis, values]) =>
+      !badAxes.has(axis) ? [[axis, values]] : values !== null && typeof values !== 'object' && !UNSWEEPABLE.includes(axis.split('.')[0]!) && !axis.startsWith('models.') ? [[axis, [values]]] : [],
+    ),
+  );
 
-  const grid = expandGrid(experiment as unknown as Record<string, unknown>);
+  const grid = expandGrid({ ...(experiment as unknown as Record<string, unknown>), sweep });
   const modelNames = Object.keys(experiment.models);
   const cellProblems = new Map<string, { diagnostic: Diagnostic; runs: string[] }>();
   const runs: PlannedRun[] = [];
@@ -70,23 +88,29 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
     const found: { diagnostic: Diagnostic; key: string }[] = [];
     const add = (path: PathSegment[], at: 'key' | 'value', message: string) => {
       const axis = cell.values.find((v) => overlaps(v.path, path));
-      // Without a sweep value to blame, the same problem was already reported for the file.
-      if (!axis && baseBroken) return;
       const diagnostic = axis
         ? diagnose(source, overrides, ['sweep', axis.axis, axis.valueIndex], 'value', `${message} (sweep value ${axis.axis}=${formatValue(axis.value)})`)
         : diagnose(source, overrides, path, at, message);
-      found.push({ diagnostic, key: `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}:${diagnostic.message}` });
+      const key = `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}:${diagnostic.message}`;
+      // The same problem found in the base file is already reported, once.
+      if (!seen.has(key)) found.push({ diagnostic, key });
     };
     if (cell.model === undefined) {
       add(['models'], 'key', `models declares ${modelNames.length} models (${modelNames.join(', ')}): choose one with 'model: <name>' or train several with 'sweep: {model: [...]}'`);
     } else if (!modelNames.includes(cell.model)) {
       add(['model'], 'value', `model '${cell.model}' is not declared under models${didYouMean(cell.model, modelNames) || ` (declared: ${modelNames.join(', ')})`}`);
-    } else {
-      for (const p of validateExperiment(cell.config)) add(p.path, p.at, withPath(p));
+    }
+    // The rest of the cell is checked even when its model is missing, so a bad sweep value
+    // is not held back until the model is fixed; only what a `models.*` axis wrote into
+    // the missing model's entry is meaningless.
+    const declared = cell.model !== undefined && modelNames.includes(cell.model);
+    for (const p of validateExperiment(cell.config)) {
+      if (isNonFinite(p) || (!declared && p.path[0] === 'models' && (p.path[1] === cell.model || p.path[1] === '*'))) continue;
+      add(p.path, p.at, withPath(p));
     }
     for (const { diagnostic, key } of found) {
-      const seen = cellProblems.get(key);
-      if (seen) seen.runs.push(cell.id);
+      const known = cellProblems.get(key);
+      if (known) known.runs.push(cell.id);
       else cellProblems.set(key, { diagnostic, runs: [cell.id] });
     }
     if (found.length === 0 && !baseBroken) {
@@ -95,35 +119,85 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
     }
   }
   if (baseBroken || cellProblems.size > 0) {
-    throw new ConfigError([
-      ...diagnostics,
-      ...[...cellProblems.values()].map(({ diagnostic, runs }) => ({
-        ...diagnostic,
-        message: `${diagnostic.message}; in run ${runs[0]}${runs.length > 1 ? ` and ${runs.length - 1} more` : ''}`,
-      })),
-    ]);
+    throw new ConfigError(
+      inLineOrder([
+        ...diagnostics,
+        ...[...cellProblems.values()].map(({ diagnostic, runs }) => ({
+          ...diagnostic,
+          message: `${diagnostic.message}; in run ${runs[0]}${runs.length > 1 ? ` and ${runs.length - 1} more` : ''}`,
+        })),
+      ]),
+    );
   }
   const outputDir = resolve(options.cwd ?? process.cwd(), experiment.output ?? `runs/${experiment.name}`);
   return { file: resolve(file), name: experiment.name, outputDir, experiment, runs, gridSize: grid.total, merged: grid.merged };
+}
+
+/** --set problems first (they have no line), then by position in the file. */
+function inLineOrder(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => a.d.line - b.d.line || a.d.col - b.d.col || a.i - b.i)
+    .map(({ d }) => d);
+}
+
+function isRecord(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Paths of numbers YAML read as Infinity or NaN (`.inf`, `.nan`, `1e309`): JSON, and so the run hash, cannot hold them. */
+function nonFinitePaths(value: unknown, path: PathSegment[] = []): PathSegment[][] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => nonFinitePaths(v, [...path, i]));
+  if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => nonFinitePaths(v, [...path, k]));
+  return [];
 }
 
 function withPath(p: Problem): string {
   return p.at === 'value' && p.path.length > 0 ? `${p.path.join('.')}: ${p.message}` : p.message;
 }
 
+/** A problem at or under the path a sweep value was written to is that value's doing. */
 function overlaps(axisPath: string[], problemPath: PathSegment[]): boolean {
-  const n = Math.min(axisPath.length, problemPath.length);
-  for (let i = 0; i < n; i++) if (axisPath[i] !== String(problemPath[i])) return false;
+  if (problemPath.length < axisPath.length) return false;
+  for (let i = 0; i < axisPath.length; i++) if (axisPath[i] !== String(problemPath[i])) return false;
   return true;
 }
 
-function checkSweepAxes(experiment: Experiment, report: (path: PathSegment[], at: 'key' | 'value', message: string) => void) {
-  for (const axis of Object.keys(experiment.sweep ?? {})) {
-    const root = axis.split('.')[0]!;
+/**
+ * Problems of the sweep axes themselves; returns the axes that cannot be expanded (not a
+ * list, or not allowed), so the rest of the grid is still expanded and checked.
+ */
+function checkSweepAxes(
+  experiment: Experiment,
+  problems: Problem[],
+  report: (path: PathSegment[], at: 'key' | 'value', message: string) => void,
+): Set<string> {
+  const bad = new Set<string>();
+  const sweep = isRecord(experiment.sweep) ? experiment.sweep : {};
+  for (const p of problems) if (p.path[0] === 'sweep' && p.path.length >= 2) bad.add(String(p.path[1]));
+  const modelNames = isRecord(experiment.models) ? Object.keys(experiment.models) : [];
+  for (const axis of Object.keys(sweep)) {
+    const segments = axis.split('.');
+    const root = segments[0]!;
     if (UNSWEEPABLE.includes(root)) {
       report(['sweep', axis], 'key', `'${axis}' cannot be swept: it changes where or how runs go, not what they compute`);
+      bad.add(axis);
+    } else if (root === 'models' && segments.length > 1 && segments[1] !== '*' && !modelNames.includes(segments[1]!)) {
+      // Such an axis would apply to no run at all and silently vanish from the grid.
+      const name = segments[1]!;
+      const rest = segments.slice(2).join('.');
+      report(
+        ['sweep', axis],
+        'key',
+        `sweep axis '${axis}' names model '${name}', which is not declared under models` +
+          (didYouMean(name, modelNames) || ` (declared: ${modelNames.join(', ')})`) +
+          (rest ? ` (use 'models.*.${rest}' for whichever model a run trains)` : ''),
+      );
+      bad.add(axis);
     }
   }
+  return bad;
 }
 
 function diagnose(source: SourceFile, overrides: Override[], path: PathSegment[], at: 'key' | 'value', message: string): Diagnostic {

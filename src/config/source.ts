@@ -3,7 +3,7 @@
  * later (schema, sweep cell, semantic check) can be pointed at `file:line:col`.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import type { PathSegment } from './validate.js';
 
@@ -40,6 +40,30 @@ export function parseSource(file: string, text: string): SourceFile {
     throw new ConfigError([diagnosticAt(source, 0, 1, 'an experiment file must be a YAML mapping (key: value lines)')]);
   }
   return source;
+}
+
+/**
+ * The document as plain data. The YAML library refuses aliases that expand to far more
+ * data than the file holds (a "billion laughs" file); that becomes a positioned error
+ * at the first alias rather than a crash.
+ */
+export function toPlainData(source: SourceFile): unknown {
+  try {
+    return source.doc.toJS();
+  } catch (err) {
+    let first: Node | undefined;
+    visit(source.doc, {
+      Alias(_key, node) {
+        first = node;
+        return visit.BREAK;
+      },
+    });
+    const [start, end] = first?.range ?? [0, 1];
+    const why = err instanceof ReferenceError && /alias/i.test(err.message)
+      ? 'YAML aliases here expand to too much data (a resource limit of the parser); write the values out instead of aliasing them'
+      : `the YAML cannot be read as data: ${(err as Error).message}`;
+    throw new ConfigError([diagnosticAt(source, start, first ? end : 1, why)]);
+  }
 }
 
 function diagnosticAt(source: SourceFile, start: number, end: number, message: string): Diagnostic {
