@@ -14,11 +14,11 @@ import { formatDuration } from '../report/summary.js';
 import type { ExperimentReport } from '../report/experiment-report.js';
 import { OVERRIDES_PREFIX } from '../report/study.js';
 import { removeStaleTemps, writeFileAtomic } from '../store/atomic.js';
-import { checkDatasetFiles } from '../data/locate.js';
+import { checkDatasets } from '../data/check.js';
 import type { DatasetConfig } from '../data/datasets.js';
 import { assertBackendInstalled } from '../train/backend-check.js';
 import { RunDir, type RunRecord, type RunStatus } from '../store/run-dir.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOptions } from './decide.js';
 import { acquireLock } from './lock.js';
 import { runPool } from './pool.js';
@@ -56,8 +56,8 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   }
   // Bad input found before anything is written: an uninstalled backend, a missing data file.
   for (const backend of new Set(selected.map((r) => r.config.runtime.backend))) assertBackendInstalled(backend);
-  const datasets = new Map(selected.map((r) => [JSON.stringify(r.config.dataset), r.config.dataset]));
-  for (const dataset of datasets.values()) await checkDatasetFiles(dataset as DatasetConfig, '/');
+  const datasets = new Map(selected.map((r) => [JSON.stringify(r.config.dataset), r.config.dataset as DatasetConfig]));
+  await checkDatasets([...datasets.values()], dirname(plan.file));
   const decisions = await decideRuns(plan.outputDir, selected, options);
   assertNoConflicts(decisions);
   await mkdir(plan.outputDir, { recursive: true });
