@@ -11,7 +11,7 @@ function problems(yaml: string, sets: string[] = []): Diagnostic[] {
   const file = join(dir, 'exp.yaml');
   writeFileSync(file, yaml);
   try {
-    loadPlan(file, { sets, cwd: dir });
+    loadPlan(file, { sets, root: dir });
   } catch (err) {
     if (err instanceof ConfigError) return err.diagnostics;
     throw err;

@@ -3,7 +3,8 @@
  * input is found here, before any run starts and before anything is written, and is
  * reported as one `file:line:col` diagnostic per problem.
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { expandGrid, formatValue, type AxisValue } from '../grid/expand.js';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.js';
@@ -25,7 +26,12 @@ export interface PlannedRun {
 export interface ExperimentPlan {
   file: string;
   name: string;
+  /** Absolute; a relative `output` (and the default `runs/<name>`) is resolved against `projectRoot`. */
   outputDir: string;
+  /** The nearest folder above the experiment file holding package.json or .git; else the file's folder. */
+  projectRoot: string;
+  /** The file is a run's own config.yaml inside the output folder, not the full experiment. */
+  isRunConfig: boolean;
   experiment: Experiment;
   runs: PlannedRun[];
   /** Product of the sweep axes, before merging cells an axis does not apply to. */
@@ -35,8 +41,21 @@ export interface ExperimentPlan {
 
 export interface LoadOptions {
   sets?: string[];
-  /** Where a relative `output` is resolved (default: the current directory). */
-  cwd?: string;
+  /** Where a relative `output` is resolved (default: the project root of the file, see `projectRootOf`). */
+  root?: string;
+}
+
+/**
+ * Where `runs/` lives: relative to the project, never the shell's current folder, so the
+ * same file plans the same runs from anywhere. The project is the nearest folder above
+ * the experiment file that holds a package.json or .git; without one, the file's folder.
+ */
+export function projectRootOf(file: string): string {
+  const start = dirname(resolve(file));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
 }
 
 /** Sweeping these would change where or how runs go, not what they compute. */
@@ -80,6 +99,8 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
     ),
   );
 
+  const projectRoot = options.root ?? projectRootOf(file);
+  const outputDir = resolve(projectRoot, typeof experiment.output === 'string' ? experiment.output : `runs/${experiment.name}`);
   const grid = expandGrid({ ...(experiment as unknown as Record<string, unknown>), sweep });
   const modelNames = Object.keys(experiment.models);
   const cellProblems = new Map<string, { diagnostic: Diagnostic; runs: string[] }>();
@@ -115,6 +136,8 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
     }
     if (found.length === 0 && !baseBroken) {
       const config = resolveRunConfig(cell.config as Experiment & { model: string }, dirname(resolve(file)));
+      // Written into config.yaml as an absolute folder, so the run's own file finds its experiment from anywhere.
+      config.output = outputDir;
       runs.push({ id: cell.id, values: cell.values, config, hash: configHash(config) });
     }
   }
@@ -129,8 +152,9 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
       ]),
     );
   }
-  const outputDir = resolve(options.cwd ?? process.cwd(), experiment.output ?? `runs/${experiment.name}`);
-  return { file: resolve(file), name: experiment.name, outputDir, experiment, runs, gridSize: grid.total, merged: grid.merged };
+  const rel = relative(outputDir, resolve(file));
+  const isRunConfig = rel !== '' && !rel.startsWith('..') && rel.includes(sep);
+  return { file: resolve(file), name: experiment.name, outputDir, projectRoot, isRunConfig, experiment, runs, gridSize: grid.total, merged: grid.merged };
 }
 
 /** --set problems first (they have no line), then by position in the file. */

@@ -27,7 +27,7 @@ export interface RunConfig {
   description?: string;
   seed: number;
   output?: string;
-  runtime: { backend: BackendRequest; jobs?: number };
+  runtime: { backend: BackendRequest; jobs: number };
   dataset: ResolvedDataset;
   model: string;
   models: Record<string, ResolvedModel>;
@@ -51,8 +51,8 @@ export function resolveRunConfig(config: Experiment & { model: string }, baseDir
           test: { images: abs(ds.test.images), labels: abs(ds.test.labels) },
           normalise: ds.normalise ?? DEFAULTS.normalise,
         }
-      : ds.name === 'fashion-mnist' && ds.dir !== undefined
-        ? { ...ds, dir: abs(ds.dir), normalise: ds.normalise ?? DEFAULTS.normalise }
+      : ds.name === 'fashion-mnist'
+        ? { ...ds, dir: abs(ds.dir ?? DEFAULTS.fashionMnistDir), normalise: ds.normalise ?? DEFAULTS.normalise }
         : { ...ds, normalise: ds.normalise ?? DEFAULTS.normalise };
   const spec = config.models[config.model]!;
   const out: RunConfig = {
@@ -60,7 +60,7 @@ export function resolveRunConfig(config: Experiment & { model: string }, baseDir
     ...(config.description !== undefined ? { description: config.description } : {}),
     seed: config.seed ?? DEFAULTS.seed,
     ...(config.output !== undefined ? { output: config.output } : {}),
-    runtime: { backend: DEFAULTS.backend, ...config.runtime },
+    runtime: { backend: DEFAULTS.backend, jobs: DEFAULTS.jobs, ...config.runtime },
     dataset,
     model: config.model,
     models: { [config.model]: resolveModel(spec) },
@@ -81,7 +81,23 @@ export function withModelInlined(config: Record<string, unknown>): Record<string
 
 /** Everything that changes a run's numbers, and nothing that does not (name, output, runtime). */
 export function identityOf(config: RunConfig): unknown {
-  return { seed: config.seed, dataset: config.dataset, model: config.models[config.model], training: config.training };
+  return { seed: config.seed, dataset: withoutDefaultDir(config.dataset), model: config.models[config.model], training: config.training };
+}
+
+/**
+ * The default Fashion-MNIST folder is written into config.yaml but left out of the
+ * identity, so runs hashed before it was written out keep their hash, and naming the
+ * default explicitly is the same run as leaving it out.
+ */
+function withoutDefaultDir(dataset: ResolvedDataset): ResolvedDataset {
+  if (dataset.name !== 'fashion-mnist' || dataset.dir !== DEFAULTS.fashionMnistDir) return dataset;
+  const { dir: _dir, ...rest } = dataset;
+  return rest as ResolvedDataset;
+}
+
+/** The identity hash with `training.epochs` left out: runs that differ only in length share it. */
+export function configHashExceptEpochs(config: RunConfig): string {
+  return configHash({ ...config, training: { ...config.training, epochs: 0 } });
 }
 
 export function configHash(config: RunConfig): string {

@@ -14,6 +14,8 @@ export const SCHEMA_ID = 'https://xrun.dev/schemas/experiment.schema.json';
 export const DEFAULTS = {
   seed: 42,
   backend: 'auto',
+  jobs: 1,
+  fashionMnistDir: '/usr/share/datasets/fashion-mnist',
   normalise: { mean: 0.1307, std: 0.3081 },
   training: { batchSize: 64, epochs: 5, optimizer: 'adam', learningRate: 0.001 },
   cnn: { filters: [32, 64], kernelSize: 3, dense: 128, dropout: 0 },

@@ -5,10 +5,11 @@
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { DEFAULTS } from '../config/schema.js';
 import { DataError } from '../errors.js';
 import type { DatasetConfig } from './datasets.js';
 
-export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+export const FASHION_MNIST_DIR = DEFAULTS.fashionMnistDir;
 
 /** The four files of the classic MNIST layout, without any `.gz` suffix. */
 const MNIST_FILES = {
@@ -50,6 +51,8 @@ export async function locateDataset(cfg: DatasetConfig, baseDir: string): Promis
     }
     case 'fashion-mnist': {
       const dir = cfg.dir === undefined ? FASHION_MNIST_DIR : path.resolve(baseDir, cfg.dir);
+      // config.yaml spells the default folder out; it still deserves the install hint.
+      const isDefault = dir === FASHION_MNIST_DIR;
       const files = {} as Record<Role, string>;
       for (const role of ROLES) {
         // Debian ships the `.gz` files; a folder of gunzipped files from the
@@ -59,7 +62,7 @@ export async function locateDataset(cfg: DatasetConfig, baseDir: string): Promis
         if (found === undefined) {
           throw new DataError(`Fashion-MNIST file not found: ${candidates[0]}`, {
             hint:
-              cfg.dir === undefined
+              isDefault
                 ? `install the Debian package (apt-get install dataset-fashion-mnist), or set dataset.dir to a folder holding ${Object.values(MNIST_FILES).join(', ')} (optionally .gz)`
                 : `dataset.dir (${dir}) must hold ${Object.values(MNIST_FILES).join(', ')} (optionally .gz); or drop dataset.dir and apt-get install dataset-fashion-mnist`,
           });
@@ -70,7 +73,7 @@ export async function locateDataset(cfg: DatasetConfig, baseDir: string): Promis
         files,
         classes: 10,
         hintFor: () =>
-          cfg.dir === undefined
+          isDefault
             ? 'reinstall the Debian package (apt-get install --reinstall dataset-fashion-mnist)'
             : `re-download the Fashion-MNIST files into dataset.dir (${dir})`,
       };

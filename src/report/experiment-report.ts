@@ -3,9 +3,11 @@
  * they always describe every run of the plan, including ones skipped this time:
  * summary.csv, summary.md (the study's results table) and a comparison plot.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import type { ExperimentPlan } from '../config/load.js';
-import { formatValue } from '../grid/expand.js';
+import { expandGrid, formatValue } from '../grid/expand.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { RunDir } from '../store/run-dir.js';
 import { comparisonPlotSpec } from './plots.js';
@@ -25,20 +27,38 @@ export interface ExperimentReport {
 export interface ExperimentReportOptions {
   /** `--set` overrides of this invocation, named in summary.md. */
   overrides?: string[];
+  /** Run folders to list first, in this order (default: the plan's run ids). */
+  folders?: string[];
 }
 
+/**
+ * The summary covers every run folder of the experiment, not only the runs of this
+ * invocation, so running one run's config.yaml, a --only selection or a grown sweep never
+ * shrinks it. `folders` (the runs just planned) come first, in plan order; other run
+ * folders follow by name.
+ */
 export async function writeExperimentReport(plan: ExperimentPlan, options: ExperimentReportOptions = {}): Promise<ExperimentReport> {
+  const folders = options.folders ?? plan.runs.map((r) => r.id);
   const inputs: RunSummaryInput[] = [];
-  for (const run of plan.runs) {
-    const store = new RunDir(join(plan.outputDir, run.id));
+  let others: string[] = [];
+  try {
+    others = (await readdir(plan.outputDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !folders.includes(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    // No output folder yet: nothing but the planned runs.
+  }
+  for (const name of new Set([...folders, ...others])) {
+    const store = new RunDir(join(plan.outputDir, name));
     const record = await store.readRecord().catch(() => undefined);
     if (!record) continue;
     inputs.push({
-      id: run.id,
+      id: name,
       status: record.status,
       rows: await store.readMetrics().catch(() => []),
       trainingSeconds: record.trainingSeconds,
-      values: Object.fromEntries(run.values.map((v) => [v.axis, formatValue(v.value)])),
+      values: Object.fromEntries(Object.entries(record.values ?? {}).map(([axis, v]) => [axis, formatValue(v)])),
     });
   }
   const table = summaryTable(inputs);
@@ -66,4 +86,17 @@ export async function writeExperimentReport(plan: ExperimentPlan, options: Exper
     warnings.push(`report.html could not be written: ${(err as Error).message}`);
   }
   return { markdown, files, warnings, table };
+}
+
+/**
+ * Run ids in the order of the study as last run from its own file (experiment.yaml), for
+ * rebuilding the summary after one run's config.yaml ran: the table keeps its order.
+ */
+export async function studyOrder(outputDir: string): Promise<string[]> {
+  try {
+    const experiment = parseYaml(await readFile(join(outputDir, 'experiment.yaml'), 'utf8')) as Record<string, unknown>;
+    return expandGrid(experiment).cells.map((c) => c.id);
+  } catch {
+    return [];
+  }
 }

@@ -3,10 +3,11 @@
  * all runs before any starts, so a conflict stops xrun before it touches anything.
  */
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { PlannedRun } from '../config/load.js';
-import { identityOf, type RunConfig } from '../config/resolve.js';
+import { configHashExceptEpochs, identityOf, type RunConfig } from '../config/resolve.js';
 import { RunStoreError } from '../errors.js';
 import { diffConfigs } from '../report/diff.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
@@ -22,6 +23,8 @@ export interface Decision {
   /** Why, in a few words, for the plan and the progress view. */
   reason: string;
   record?: RunRecord;
+  /** The hash of the shorter run this one continues (training.epochs raised). */
+  continueFrom?: string;
 }
 
 export interface SelectOptions {
@@ -38,34 +41,110 @@ export function selectRuns(runs: PlannedRun[], options: SelectOptions): PlannedR
   );
 }
 
+/** A run folder already in the output folder, found by its run.json. */
+interface Existing {
+  name: string;
+  dir: string;
+  record: RunRecord;
+  /** Identity hash without training.epochs, from its config.yaml; undefined when unreadable. */
+  hashExceptEpochs: () => Promise<string | undefined>;
+}
+
+/**
+ * Every run folder of the experiment, by the hash of what it computes: a run is found by
+ * its config wherever its folder is (a renamed id after adding a sweep axis, a run's own
+ * config.yaml), not only by its name.
+ */
+async function indexRuns(outputDir: string): Promise<Existing[]> {
+  let names: string[];
+  try {
+    names = (await readdir(outputDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+  const out: Existing[] = [];
+  for (const name of names) {
+    const store = new RunDir(join(outputDir, name));
+    const record = await store.readRecord().catch(() => undefined);
+    if (!record) continue;
+    let cached: Promise<string | undefined> | undefined;
+    out.push({ name, dir: store.path, record, hashExceptEpochs: () => (cached ??= storedHashExceptEpochs(store)) });
+  }
+  return out;
+}
+
+async function storedHashExceptEpochs(store: RunDir): Promise<string | undefined> {
+  const text = await store.readConfigText();
+  if (text === undefined) return undefined;
+  try {
+    return configHashExceptEpochs(parseYaml(text) as RunConfig);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function decideRuns(outputDir: string, runs: PlannedRun[], options: SelectOptions): Promise<Decision[]> {
   const decisions: Decision[] = [];
+  const existing = options.force ? [] : await indexRuns(outputDir);
+  // A folder named by a planned run belongs to that run; another run may only take it over by hash.
+  const plannedIds = new Set(runs.map((r) => r.id));
+  const taken = new Set<string>();
   for (const run of runs) {
-    const dir = join(outputDir, run.id);
-    const store = new RunDir(dir);
-    let record: RunRecord | undefined;
+    const ownDir = join(outputDir, run.id);
+    const store = new RunDir(ownDir);
+    let own: RunRecord | undefined;
     try {
-      record = await store.readRecord();
+      own = await store.readRecord();
     } catch (err) {
       if (!options.force) throw err;
     }
-    const decide = (action: Action, reason: string) => decisions.push({ run, dir, action, reason, ...(record ? { record } : {}) });
     if (options.force) {
-      decide('run', existsSync(dir) ? 'forced rerun' : 'new');
-    } else if (!record) {
-      if (options.failedOnly) decide('skip', 'not run yet (--failed retries failed runs only)');
-      else decide('run', 'new');
-    } else if (record.hash !== run.hash) {
-      decide('conflict', await describeConflict(store, run));
-    } else if (options.failedOnly && record.status !== 'failed') {
-      decide('skip', `${record.status} (--failed retries failed runs only)`);
-    } else if (record.status === 'completed') {
-      decide('skip', 'completed, same config');
-    } else if (record.status === 'failed') {
-      decide('run', 'failed before: starting over');
-    } else {
+      decisions.push({ run, dir: ownDir, action: 'run', reason: existsSync(ownDir) ? 'forced rerun' : 'new' });
+      continue;
+    }
+    const free = (e: Existing) => !taken.has(e.name) && (e.name === run.id || !plannedIds.has(e.name));
+    const elsewhere = (e: Existing) => (e.name === run.id ? '' : ` (found in ${e.name})`);
+    // 1. The same config, in its own folder or any other.
+    const same = existing.filter((e) => free(e) && e.record.hash === run.hash);
+    const found = same.find((e) => e.name === run.id) ?? same.find((e) => e.record.status === 'completed') ?? same[0];
+    // 2. The same config but fewer epochs: continued from its last checkpoint.
+    const hashExceptEpochs = configHashExceptEpochs(run.config);
+    let shorter: Existing | undefined;
+    if (!found) {
+      for (const e of [...existing.filter((x) => x.name === run.id), ...existing.filter((x) => x.name !== run.id)]) {
+        if (!free(e) || e.record.epochs >= run.config.training.epochs || e.record.status === 'failed') continue;
+        if ((await e.hashExceptEpochs()) === hashExceptEpochs) {
+          shorter = e;
+          break;
+        }
+      }
+    }
+    const at = found ?? shorter;
+    if (at) taken.add(at.name);
+    const record = at?.record ?? own;
+    const dir = at?.dir ?? ownDir;
+    const decide = (action: Action, reason: string, extra: Partial<Decision> = {}) =>
+      decisions.push({ run, dir, action, reason, ...(record ? { record } : {}), ...extra });
+    if (found) {
+      const where = elsewhere(found);
+      const status = found.record.status;
+      if (options.failedOnly && status !== 'failed') decide('skip', `${status}${where} (--failed retries failed runs only)`);
+      else if (status === 'completed') decide('skip', `completed, same config${where}`);
+      else if (status === 'failed') decide('run', `failed before: starting over${where}`);
       // 'running' (its process died), 'interrupted' or 'pending': continue from the last checkpoint.
-      decide('resume', `${record.status === 'running' ? 'stopped unexpectedly' : record.status} at epoch ${record.epochsCompleted}/${record.epochs}`);
+      else decide('resume', `${status === 'running' ? 'stopped unexpectedly' : status} at epoch ${found.record.epochsCompleted}/${found.record.epochs}${where}`);
+    } else if (shorter) {
+      if (options.failedOnly) decide('skip', `${shorter.record.status}${elsewhere(shorter)} (--failed retries failed runs only)`);
+      else
+        decide('resume', `continuing from epoch ${shorter.record.epochsCompleted} to ${run.config.training.epochs} (training.epochs raised from ${shorter.record.epochs})${elsewhere(shorter)}`, {
+          continueFrom: shorter.record.hash,
+        });
+    } else if (own) {
+      decide('conflict', await describeConflict(store, run));
+    } else if (options.failedOnly) {
+      decide('skip', 'not run yet (--failed retries failed runs only)');
+    } else {
+      decide('run', 'new');
     }
   }
   return decisions;

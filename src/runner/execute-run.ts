@@ -4,7 +4,7 @@
  * itself, so tests can call it directly.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../config/resolve.js';
+import { configHashExceptEpochs, type RunConfig } from '../config/resolve.js';
 import { loadDataset, type DatasetConfig, type LoadedDataset } from '../data/datasets.js';
 import { buildModel } from '../model/build.js';
 import { trainingPlotSpec } from '../report/plots.js';
@@ -28,6 +28,8 @@ export interface RunJob {
   values: Record<string, unknown>;
   /** Continue from `checkpoints/last` when it belongs to this config. */
   resume: boolean;
+  /** Hash of a shorter run of the same config whose checkpoint this run continues (training.epochs raised). */
+  continueFrom?: string;
 }
 
 export type RunEvent =
@@ -98,9 +100,11 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
       record.best = previous?.best;
       record.startedAt = previous?.startedAt ?? record.startedAt;
       record.resumedAt = [...(previous?.resumedAt ?? []), resumed.epoch];
+      // Continued with more epochs: the folder now holds the longer run, so its config says so.
+      if (previous?.hash !== job.hash) await writeRunConfig(store, job);
       control.emit({ type: 'resumed', epoch: resumed.epoch });
     } else {
-      await store.writeConfig(config, `Resolved config of run '${job.id}' of experiment '${job.experiment}'.\nRun it on its own with: xrun ${store.configFile}`);
+      await writeRunConfig(store, job);
       await store.resetMetrics();
     }
     await store.writeRecord(record);
@@ -123,6 +127,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
             epoch: row.epoch,
             elapsedSeconds: row.elapsed_seconds,
             hash: job.hash,
+            hashExceptEpochs: configHashExceptEpochs(config),
             metrics: row,
             bestTestAccuracy: best,
           };
@@ -175,6 +180,10 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
   return record;
 }
 
+function writeRunConfig(store: RunDir, job: RunJob): Promise<void> {
+  return store.writeConfig(job.config, `Resolved config of run '${job.id}' of experiment '${job.experiment}'.\nRun it on its own with: xrun ${store.configFile}`);
+}
+
 /**
  * Loads `checkpoints/last` if it belongs to this config and makes metrics.csv agree
  * with it: rows after the checkpoint (written by an epoch that did not finish
@@ -190,7 +199,15 @@ async function resumeFrom(
   // The previous attempt may have been killed mid-write: clear what it left half done.
   await store.recover();
   const checkpoint = await readCheckpoint(store.checkpoint('last'));
-  if (!checkpoint || checkpoint.state.hash !== job.hash) return undefined;
+  if (!checkpoint) return undefined;
+  // The same config, or the same but for training.epochs (a run continued to more epochs;
+  // the data order of each epoch depends only on (seed, epoch), so the longer run goes on exactly).
+  const { state } = checkpoint;
+  const sameRun =
+    state.hash === job.hash ||
+    (job.continueFrom !== undefined && state.hash === job.continueFrom) ||
+    (state.hashExceptEpochs !== undefined && state.hashExceptEpochs === configHashExceptEpochs(job.config));
+  if (!sameRun || state.epoch > job.config.training.epochs) return undefined;
   const epoch = checkpoint.state.epoch;
   const rows = (await store.readMetrics().catch(() => [])).filter((r) => r.epoch < epoch);
   const contiguous = rows.every((r, i) => r.epoch === i + 1) && rows.length === epoch - 1;

@@ -18,7 +18,7 @@ import { checkDatasets } from '../data/check.js';
 import type { DatasetConfig } from '../data/datasets.js';
 import { assertBackendInstalled } from '../train/backend-check.js';
 import { RunDir, type RunRecord, type RunStatus } from '../store/run-dir.js';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOptions } from './decide.js';
 import { acquireLock } from './lock.js';
 import { runPool } from './pool.js';
@@ -82,12 +82,16 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   process.on('SIGTERM', onSignal);
   const outcomes = new Map<string, RunOutcome>();
   try {
-    await writeFileAtomic(
-      join(plan.outputDir, 'experiment.yaml'),
-      `# The experiment as last run (after --set overrides), from ${plan.file}\n` +
-        (options.overrides?.length ? `${OVERRIDES_PREFIX}${JSON.stringify(options.overrides)}\n` : '') +
-        yamlStringify(plan.experiment),
-    );
+    // Only the full experiment file describes the study; a run's own config.yaml (or a
+    // copy of it) is one run of it and must not replace the study's description.
+    if (!plan.isRunConfig) {
+      await writeFileAtomic(
+        join(plan.outputDir, 'experiment.yaml'),
+        `# The experiment as last run (after --set overrides), from ${plan.file}\n` +
+          (options.overrides?.length ? `${OVERRIDES_PREFIX}${JSON.stringify(options.overrides)}\n` : '') +
+          yamlStringify(plan.experiment),
+      );
+    }
     progress.start(decisions.map((d) => ({ id: d.run.id, action: d.action as 'run' | 'resume' | 'skip', reason: d.reason })));
     for (const d of decisions) if (d.action === 'skip') outcomes.set(d.run.id, { id: d.run.id, status: 'skipped' });
     const todo = decisions.filter((d) => d.action !== 'skip');
@@ -101,8 +105,10 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
       () => stopSignal !== undefined,
     );
     // Imported here: the plotting libraries are only needed once the runs are done.
-    const { writeExperimentReport } = await import('../report/experiment-report.js');
-    const report = await writeExperimentReport(plan, { overrides: options.overrides ?? [] });
+    const { studyOrder, writeExperimentReport } = await import('../report/experiment-report.js');
+    const planned = decisions.map((d) => basename(d.dir));
+    const folders = plan.isRunConfig ? [...(await studyOrder(plan.outputDir)), ...planned] : planned;
+    const report = await writeExperimentReport(plan, { overrides: options.overrides ?? [], folders });
     const list = decisions.map((d) => outcomes.get(d.run.id) ?? { id: d.run.id, status: 'pending' as const });
     const failed = list.some((o) => o.status === 'failed');
     const exitCode = stopSignal ? (stopSignal === 'SIGINT' ? 130 : 143) : failed ? 1 : 0;
@@ -149,6 +155,7 @@ async function runOne(
       hash: run.hash,
       values: Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
       resume: decision.action === 'resume',
+      ...(decision.continueFrom ? { continueFrom: decision.continueFrom } : {}),
     },
     (event) => {
       if (event.type === 'finished') record = event.record;

@@ -26,6 +26,8 @@ export interface TrainingState {
   elapsedSeconds: number;
   /** The run's config hash: a checkpoint is only resumed into the same config. */
   hash: string;
+  /** The hash without training.epochs: a run continued to more epochs resumes from it too. */
+  hashExceptEpochs?: string;
   metrics: MetricsRow;
   bestTestAccuracy: number;
 }
@@ -163,6 +165,8 @@ export async function loadLayersModelFromFolder(
   dir: string,
   preloaded?: { modelJson: { modelTopology: unknown; weightsManifest: tf.io.WeightsManifestConfig }; weights?: Uint8Array },
 ): Promise<tf.LayersModel> {
+  // A script that only imports this function has not waited for a backend; do it here.
+  await tf.ready();
   const modelJson = preloaded?.modelJson ?? JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
   const specs = modelJson.weightsManifest.flatMap((g: tf.io.WeightsManifestConfig[number]) => g.weights);
   const parts =
