@@ -238,6 +238,7 @@ describe('stopping on a signal', () => {
     expect(record.epochsCompleted).toBe(1);
     expect(epochsOf(join(out, 'train=3200'))).toEqual([1]);
     expect(run.output()).toContain('[train=3200] interrupted');
+    expect(run.output()).toContain('1 run(s) not finished; run the same command again to resume them from their last completed epoch: xrun exp.yaml');
     expect(stopSeconds).toBeLessThan(record.final.epoch_seconds + 1.5);
     expect(snapshot(join(out, 'train=192'))).toEqual(finished);
     expect(existsSync(join(out, '.xrun.lock'))).toBe(false);

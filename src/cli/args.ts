@@ -18,7 +18,10 @@ export function parse<const O extends Options>(argv: string[], options: O, usage
     const { values, positionals } = parseArgs(config);
     return { values: values as Values<O>, positionals };
   } catch (err) {
-    throw new UsageError((err as Error).message, { hint: usage });
+    // node's own text for an unknown option goes on about positionals; the first sentence says it.
+    const message = (err as Error).message;
+    const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    throw new UsageError(unknown ? message.split('. ')[0]!.replace(/\.$/, '') : message, { hint: usage });
   }
 }
 

@@ -51,9 +51,13 @@ Options:
 ${SET}
   --format <f>         table | json (default table)`;
 
-export const STATUS_HELP = `Usage: xrun status <experiment.yaml | output-dir>
+export const STATUS_HELP = `Usage: xrun status <experiment.yaml | output-dir> [--format table|json|csv|md]
 
-A table of the runs found: status, epochs done, best and last test accuracy, training time.`;
+A table of the runs found: status, epochs done, best and last test accuracy, training time.
+Every run folder of the experiment is listed, and planned runs not started yet as 'not run'.
+
+Options:
+  --format <f>         table | json | csv | md (default table); json and csv keep raw numbers`;
 
 export const DIFF_HELP = `Usage: xrun diff <a> <b> [options]
 

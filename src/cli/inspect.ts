@@ -1,11 +1,12 @@
 /** Read-only commands: validate, plan, status. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { loadPlan } from '../config/load.js';
+import { isAbsolute, join, relative } from 'node:path';
+import { loadPlan, type ExperimentPlan } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatValue } from '../grid/expand.js';
 import { formatDuration } from '../report/summary.js';
 import { textTable } from '../report/table.js';
+import { renderRows, ROWS_FORMATS, type Cell, type Row, type Rows } from '../report/rows.js';
 import { decideRuns } from '../runner/decide.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
 import { processAlive } from '../util/process-alive.js';
@@ -37,12 +38,13 @@ export async function planCommand(argv: string[]): Promise<number> {
       dir: d.dir,
       values: Object.fromEntries(d.run.values.map((v) => [v.axis, v.value])),
     }));
-    console.log(JSON.stringify({ name: plan.name, output: plan.outputDir, gridSize: plan.gridSize, runs }, null, 2));
+    console.log(JSON.stringify({ name: plan.name, output: plan.outputDir, projectRoot: plan.projectRoot, gridSize: plan.gridSize, runs }, null, 2));
     return 0;
   }
   const axes = [...new Set(plan.runs.flatMap((r) => r.values.map((v) => v.axis)))];
   const merged = plan.merged > 0 ? ` (grid of ${plan.gridSize}; ${plan.merged} cell(s) merged: their axes do not apply to their model)` : '';
-  console.log(`${plan.name}: ${plan.runs.length} run(s)${merged} -> ${relative(process.cwd(), plan.outputDir) || '.'}\n`);
+  console.log(`${plan.name}: ${plan.runs.length} run(s)${merged} -> ${relative(process.cwd(), plan.outputDir) || '.'}`);
+  console.log(`output: ${plan.outputDir} (${describeOutput(plan)})\n`);
   const rows = decisions.map((d, i) => [
     String(i + 1),
     d.run.id,
@@ -58,47 +60,80 @@ export async function planCommand(argv: string[]): Promise<number> {
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {}, STATUS_HELP);
+  const { values, positionals } = parse(argv, { format: { type: 'string' } }, STATUS_HELP);
   if (values.help) return help(STATUS_HELP);
+  const format = oneOf(values.format, '--format', ROWS_FORMATS, 'table');
   const target = single(positionals, STATUS_HELP);
   let dir: string;
-  let ids: string[];
+  // Planned runs with no folder yet, shown as 'not run'.
+  let notRun: string[] = [];
   if (existsSync(target) && statSync(target).isDirectory()) {
     dir = target;
-    ids = readdirSync(dir).filter((name) => existsSync(join(dir, name, 'run.json'))).sort();
   } else {
     const plan = loadPlan(target);
     dir = plan.outputDir;
-    ids = plan.runs.map((r) => r.id);
+    const hashes = new Set<string>();
+    for (const name of runFolders(dir)) {
+      const record = await new RunDir(join(dir, name)).readRecord().catch(() => undefined);
+      if (record) hashes.add(record.hash);
+    }
+    notRun = plan.runs.filter((r) => !existsSync(join(dir, r.id, 'run.json')) && !hashes.has(r.hash)).map((r) => r.id);
   }
-  const rows: string[][] = [];
-  for (const id of ids) {
+  const rows: Row[] = [];
+  for (const id of runFolders(dir)) {
     const store = new RunDir(join(dir, id));
     let record: RunRecord | undefined;
     try {
       record = await store.readRecord();
-    } catch (err) {
-      rows.push([id, 'corrupt', '', '', '', '']);
+    } catch {
+      rows.push({ run: id, status: 'corrupt' });
       continue;
     }
-    if (!record) {
-      rows.push([id, 'not run', '', '', '', '']);
-      continue;
-    }
-    rows.push([
-      id,
-      describeStatus(record),
-      `${record.epochsCompleted}/${record.epochs}`,
-      record.best ? record.best.test_accuracy.toFixed(4) : '',
-      record.final ? record.final.test_accuracy.toFixed(4) : '',
-      formatDuration(record.trainingSeconds),
-    ]);
+    if (!record) continue;
+    rows.push({
+      run: id,
+      status: describeStatus(record),
+      epochs_done: record.epochsCompleted,
+      epochs: record.epochs,
+      best_test_accuracy: record.best?.test_accuracy,
+      test_accuracy: record.final?.test_accuracy,
+      seconds: record.trainingSeconds,
+    });
   }
+  for (const id of notRun) rows.push({ run: id, status: 'not run' });
   if (rows.length === 0) throw new UsageError(`no runs found in ${dir}`);
-  console.log(textTable([['run', 'status', 'epochs', 'best test acc', 'test acc', 'time']], rows, {
-    align: ['left', 'left', 'right', 'right', 'right', 'right'],
-  }));
+  const fixed = (v: Cell) => (typeof v === 'number' ? v.toFixed(4) : '');
+  const table: Rows = {
+    columns: [
+      { key: 'run' },
+      { key: 'status' },
+      { key: 'epochs_done', header: 'epochs', align: 'right', format: (v, row) => (v === undefined ? '' : `${v}/${row.epochs}`) },
+      { key: 'epochs', header: 'of', align: 'right' },
+      { key: 'best_test_accuracy', header: 'best test acc', align: 'right', format: fixed },
+      { key: 'test_accuracy', header: 'test acc', align: 'right', format: fixed },
+      { key: 'seconds', header: 'time', align: 'right', format: (v) => (typeof v === 'number' ? formatDuration(v) : '') },
+    ],
+    rows,
+  };
+  console.log(renderRows(format === 'table' || format === 'md' ? withoutColumn(table, 'epochs') : table, format));
   return 0;
+}
+
+/** The text formats show `done/of` in one column; csv and json keep both numbers. */
+function withoutColumn(table: Rows, key: string): Rows {
+  return { ...table, columns: table.columns.filter((c) => c.key !== key) };
+}
+
+function runFolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, 'run.json'))).sort();
+}
+
+/** How the output folder was found, for `plan`: where runs go must never be a surprise. */
+function describeOutput(plan: ExperimentPlan): string {
+  const given = plan.experiment.output;
+  if (given !== undefined && isAbsolute(given)) return 'output, as given';
+  return `${given === undefined ? `runs/${plan.name}` : `output ${given}`} relative to the project root ${plan.projectRoot}`;
 }
 
 /** A 'running' record whose process is gone was stopped hard; the next run resumes it. */

@@ -53,6 +53,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     console.log(`summary: ${result.report.files.map((f) => relative(process.cwd(), f)).join(', ')}`);
     for (const w of result.report.warnings) console.error(`warning: ${w}`);
   }
+  const stopped = result.outcomes.filter((o) => o.status === 'interrupted' || o.status === 'pending');
+  if (stopped.length > 0 && result.exitCode !== 0) {
+    console.log(`${stopped.length} run(s) not finished; run the same command again to resume them from their last completed epoch: xrun ${argv.map(shellQuote).join(' ')}`);
+  }
   const failed = result.outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0) console.error(`${failed.length} run(s) failed: ${failed.map((o) => o.id).join(', ')} (see run.json in each folder)`);
   return result.exitCode;
@@ -65,4 +69,9 @@ export function single(positionals: string[], usage: string): string {
     });
   }
   return positionals[0]!;
+}
+
+/** An argument as it would be typed in a POSIX shell, for commands printed to copy. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
