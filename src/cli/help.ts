@@ -49,7 +49,7 @@ resume, conflict) and the sweep values that differ between runs.
 
 Options:
 ${SET}
-  --format <f>         table | json (default table)`;
+  --format <f>         table | json | csv | md (default table); json also gives the output folder`;
 
 export const STATUS_HELP = `Usage: xrun status <experiment.yaml | output-dir> [--format table|json|csv|md]
 

@@ -5,7 +5,6 @@ import { loadPlan, type ExperimentPlan } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatValue } from '../grid/expand.js';
 import { formatDuration } from '../report/summary.js';
-import { textTable } from '../report/table.js';
 import { renderRows, ROWS_FORMATS, type Cell, type Row, type Rows } from '../report/rows.js';
 import { decideRuns } from '../runner/decide.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
@@ -26,10 +25,11 @@ export async function validateCommand(argv: string[]): Promise<number> {
 export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { set: { type: 'string', multiple: true }, format: { type: 'string' } }, PLAN_HELP);
   if (values.help) return help(PLAN_HELP);
-  const format = oneOf(values.format, '--format', ['table', 'json'] as const, 'table');
+  const format = oneOf(values.format, '--format', ROWS_FORMATS, 'table');
   const plan = loadPlan(single(positionals, PLAN_HELP), { sets: values.set ?? [] });
   const decisions = await decideRuns(plan.outputDir, plan.runs, {});
   if (format === 'json') {
+    // Its own shape (the experiment around the runs), kept as it was for scripts that read it.
     const runs = decisions.map((d) => ({
       id: d.run.id,
       action: d.action,
@@ -42,20 +42,33 @@ export async function planCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const axes = [...new Set(plan.runs.flatMap((r) => r.values.map((v) => v.axis)))];
+  const table: Rows = {
+    columns: [
+      { key: 'index', header: '#', align: 'right' },
+      { key: 'run' },
+      ...axes.map((axis) => ({ key: axis, format: (v: Cell) => (v === undefined || v === null ? '-' : String(v)) })),
+      { key: 'action', format: (v: Cell) => (v === 'run' ? 'new' : String(v)) },
+      { key: 'why', format: (v: Cell, row: Row) => (row.action === 'run' && v === 'new' ? '' : String(v ?? '')) },
+      ...(format === 'csv' ? [{ key: 'hash' }, { key: 'dir' }] : []),
+    ],
+    rows: decisions.map((d, i) => ({
+      index: i + 1,
+      run: d.run.id,
+      ...Object.fromEntries(d.run.values.map((v) => [v.axis, formatValue(v.value)])),
+      action: d.action,
+      why: d.reason,
+      hash: d.run.hash,
+      dir: d.dir,
+    })),
+  };
+  if (format === 'csv') {
+    console.log(renderRows(table, 'csv'));
+    return 0;
+  }
   const merged = plan.merged > 0 ? ` (grid of ${plan.gridSize}; ${plan.merged} cell(s) merged: their axes do not apply to their model)` : '';
   console.log(`${plan.name}: ${plan.runs.length} run(s)${merged} -> ${relative(process.cwd(), plan.outputDir) || '.'}`);
   console.log(`output: ${plan.outputDir} (${describeOutput(plan)})\n`);
-  const rows = decisions.map((d, i) => [
-    String(i + 1),
-    d.run.id,
-    ...axes.map((a) => {
-      const v = d.run.values.find((x) => x.axis === a);
-      return v ? formatValue(v.value) : '-';
-    }),
-    d.action === 'run' ? 'new' : d.action,
-    d.action === 'run' && d.reason === 'new' ? '' : d.reason,
-  ]);
-  console.log(textTable([['#', 'run', ...axes, 'action', 'why']], rows, { align: ['right'] }));
+  console.log(renderRows(table, format));
   return 0;
 }
 

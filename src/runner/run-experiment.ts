@@ -149,11 +149,16 @@ async function runOne(
   const handle = spawnWorker(
     {
       experiment: plan.name,
-      id: run.id,
+      // A run found under another folder keeps that folder's id, and the sweep values it
+      // had (a run's own config.yaml has none), with this plan's added.
+      id: basename(dir),
       dir,
       config: run.config,
       hash: run.hash,
-      values: Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
+      values: {
+        ...(basename(dir) !== run.id ? decision.record?.values : {}),
+        ...Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
+      },
       resume: decision.action === 'resume',
       ...(decision.continueFrom ? { continueFrom: decision.continueFrom } : {}),
     },
