@@ -3,10 +3,12 @@
  * checked (gzip, IDX header, size, shapes) and subsets are checked against the split
  * sizes, so a bad file is exit 2 with its cause, and no run folder or summary exists.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { configHash, type RunConfig } from '../src/config/resolve.js';
 import { tempProject, tinyExperiment, xrun } from './helpers/cli.js';
 
 function idx(dims: number[], fill: (i: number) => number): Buffer {
@@ -54,11 +56,27 @@ function expectRefused(dir: string, args: string[], message: RegExp) {
 }
 
 describe('data checked before anything is written', () => {
-  it('a good idx dataset trains (the checks do not refuse valid files)', () => {
+  it('a good idx dataset trains; config.yaml states the class count read from the labels', () => {
     const dir = idxProject(GOOD);
     const r = xrun(['exp.yaml'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(existsSync(join(dir, 'runs/data/model=m/metrics.csv'))).toBe(true);
+    const run = join(dir, 'runs/data/model=m');
+    expect(existsSync(join(run, 'metrics.csv'))).toBe(true);
+    const configText = readFileSync(join(run, 'config.yaml'), 'utf8');
+    expect(configText).toMatch(/\n  classes: 3\n/);
+    const record = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    expect(record.hash).toBe(configHash(parseYaml(configText) as RunConfig));
+    // The run's own config.yaml (classes now explicit) is the same run.
+    const own = xrun(['runs/data/model=m/config.yaml'], dir);
+    expect(own.stdout).toContain('[model=m] skipped: completed, same config');
+    // A run recorded before the class count was written out (hash without it) is still found.
+    const config = parseYaml(configText) as RunConfig & { dataset: { classes?: number } };
+    delete config.dataset.classes;
+    writeFileSync(join(run, 'config.yaml'), stringifyYaml(config));
+    writeFileSync(join(run, 'run.json'), JSON.stringify({ ...record, hash: configHash(config) }));
+    const again = xrun(['exp.yaml'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('[model=m] skipped: completed, same config');
   });
 
   it('a subset larger than its split', () => {

@@ -2,11 +2,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { loadPlan, type ExperimentPlan } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { formatValue } from '../grid/expand.js';
 import { formatDuration } from '../report/summary.js';
 import { renderRows, ROWS_FORMATS, type Cell, type Row, type Rows } from '../report/rows.js';
 import { decideRuns } from '../runner/decide.js';
+import { checkPlanData } from '../runner/run-experiment.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
 import { processAlive } from '../util/process-alive.js';
 import { oneOf, parse } from './args.js';
@@ -27,6 +28,14 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (values.help) return help(PLAN_HELP);
   const format = oneOf(values.format, '--format', ROWS_FORMATS, 'table');
   const plan = loadPlan(single(positionals, PLAN_HELP), { sets: values.set ?? [] });
+  // As a run would: the data checked and the class count of idx runs filled in, so the
+  // hashes (and so the actions) are the ones a run would use.
+  try {
+    await checkPlanData(plan, plan.runs);
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+    console.error(`warning: a run would stop before starting: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+  }
   const decisions = await decideRuns(plan.outputDir, plan.runs, {});
   if (format === 'json') {
     // Its own shape (the experiment around the runs), kept as it was for scripts that read it.

@@ -21,6 +21,21 @@ export interface PlannedRun {
   config: RunConfig;
   /** Hash of everything that changes the run's numbers. */
   hash: string;
+  /** Hashes the same run had before values read from the data were filled in (see `withDerivedClasses`). */
+  previousHashes?: string[];
+}
+
+/**
+ * An idx run without dataset.classes gets the class count its labels give (read when the
+ * data is checked), so config.yaml states it. The hash changes with it; the one it had
+ * before still finds runs recorded without it.
+ */
+export function withDerivedClasses(run: PlannedRun, classes: number): void {
+  const dataset = run.config.dataset;
+  if (dataset.name !== 'idx' || dataset.classes !== undefined) return;
+  run.previousHashes = [...(run.previousHashes ?? []), run.hash];
+  run.config = { ...run.config, dataset: { ...dataset, classes } };
+  run.hash = configHash(run.config);
 }
 
 export interface ExperimentPlan {

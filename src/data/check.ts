@@ -15,10 +15,13 @@ export interface DatasetShape {
   test: number;
   height: number;
   width: number;
+  /** The class count the runs will use: fixed for the built-in sets, else dataset.classes or the largest label + 1. */
+  classes: number;
 }
 
-/** Checks the files of each distinct dataset once, and each run's subset against its splits. */
-export async function checkDatasets(datasets: DatasetConfig[], baseDir: string): Promise<void> {
+/** Checks the files of each distinct dataset once, and each run's subset against its splits; the shapes found, in order. */
+export async function checkDatasets(datasets: DatasetConfig[], baseDir: string): Promise<DatasetShape[]> {
+  const found: DatasetShape[] = [];
   const shapes = new Map<string, Promise<DatasetShape>>();
   for (const cfg of datasets) {
     const source = await locateDataset(cfg, baseDir);
@@ -27,6 +30,8 @@ export async function checkDatasets(datasets: DatasetConfig[], baseDir: string):
     if (!shapes.has(key)) await checkDatasetFiles(cfg, baseDir);
     if (!shapes.has(key)) shapes.set(key, checkFiles(source, cfg.name === 'idx' && cfg.classes !== undefined));
     const shape = await shapes.get(key)!;
+    const given = cfg.name === 'idx' ? cfg.classes : undefined;
+    found.push({ ...shape, classes: given ?? shape.classes });
     for (const split of ['train', 'test'] as const) {
       const asked = cfg.subset?.[split];
       if (asked !== undefined && asked > shape[split]) {
@@ -36,6 +41,7 @@ export async function checkDatasets(datasets: DatasetConfig[], baseDir: string):
       }
     }
   }
+  return found;
 }
 
 async function checkFiles(source: Source, classesGiven: boolean): Promise<DatasetShape> {
@@ -51,6 +57,7 @@ async function checkFiles(source: Source, classesGiven: boolean): Promise<Datase
   for (const role of ROLES) arrays[role] = await read(role);
   const counts = { train: 0, test: 0 };
   let size: [number, number] | undefined;
+  let maxLabel = 0;
   for (const split of ['train', 'test'] as const) {
     const images = arrays[`${split}.images`];
     const labels = arrays[`${split}.labels`];
@@ -82,6 +89,7 @@ async function checkFiles(source: Source, classesGiven: boolean): Promise<Datase
     }
     size = [height, width];
     counts[split] = count;
+    for (const v of labels.data) if (v > maxLabel) maxLabel = v;
     if (source.classes !== undefined) {
       const at = labels.data.findIndex((v) => v >= source.classes!);
       if (at >= 0) {
@@ -91,5 +99,6 @@ async function checkFiles(source: Source, classesGiven: boolean): Promise<Datase
       }
     }
   }
-  return { ...counts, height: size![0], width: size![1] };
+  // As the loader derives it (datasets.ts): from the full files, at least 2.
+  return { ...counts, height: size![0], width: size![1], classes: source.classes ?? Math.max(2, maxLabel + 1) };
 }

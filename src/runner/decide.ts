@@ -105,7 +105,7 @@ export async function decideRuns(outputDir: string, runs: PlannedRun[], options:
     const free = (e: Existing) => !taken.has(e.name) && (e.name === run.id || !plannedIds.has(e.name));
     const elsewhere = (e: Existing) => (e.name === run.id ? '' : ` (found in ${e.name})`);
     // 1. The same config, in its own folder or any other.
-    const same = existing.filter((e) => free(e) && e.record.hash === run.hash);
+    const same = existing.filter((e) => free(e) && (e.record.hash === run.hash || run.previousHashes?.includes(e.record.hash)));
     const found = same.find((e) => e.name === run.id) ?? same.find((e) => e.record.status === 'completed') ?? same[0];
     // 2. The same config but fewer epochs: continued from its last checkpoint.
     const hashExceptEpochs = configHashExceptEpochs(run.config);
@@ -132,7 +132,11 @@ export async function decideRuns(outputDir: string, runs: PlannedRun[], options:
       else if (status === 'completed') decide('skip', `completed, same config${where}`);
       else if (status === 'failed') decide('run', `failed before: starting over${where}`);
       // 'running' (its process died), 'interrupted' or 'pending': continue from the last checkpoint.
-      else decide('resume', `${status === 'running' ? 'stopped unexpectedly' : status} at epoch ${found.record.epochsCompleted}/${found.record.epochs}${where}`);
+      else
+        decide('resume', `${status === 'running' ? 'stopped unexpectedly' : status} at epoch ${found.record.epochsCompleted}/${found.record.epochs}${where}`, {
+          // Recorded under an earlier hash of the same config: its checkpoint is this run's.
+          ...(found.record.hash !== run.hash ? { continueFrom: found.record.hash } : {}),
+        });
     } else if (shorter) {
       if (options.failedOnly) decide('skip', `${shorter.record.status}${elsewhere(shorter)} (--failed retries failed runs only)`);
       else

@@ -8,7 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { stringify as yamlStringify } from 'yaml';
-import type { ExperimentPlan } from '../config/load.js';
+import { withDerivedClasses, type ExperimentPlan, type PlannedRun } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { formatDuration } from '../report/summary.js';
 import type { ExperimentReport } from '../report/experiment-report.js';
@@ -56,8 +56,7 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   }
   // Bad input found before anything is written: an uninstalled backend, a missing data file.
   for (const backend of new Set(selected.map((r) => r.config.runtime.backend))) assertBackendInstalled(backend);
-  const datasets = new Map(selected.map((r) => [JSON.stringify(r.config.dataset), r.config.dataset as DatasetConfig]));
-  await checkDatasets([...datasets.values()], dirname(plan.file));
+  await checkPlanData(plan, selected);
   const decisions = await decideRuns(plan.outputDir, selected, options);
   assertNoConflicts(decisions);
   await mkdir(plan.outputDir, { recursive: true });
@@ -119,6 +118,18 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     await progress.close();
     await lock.release();
   }
+}
+
+/**
+ * Opens and checks every dataset file of the runs (exit 2 before anything is written when
+ * one is bad) and fills in what only the data can say: the class count of idx runs.
+ */
+export async function checkPlanData(plan: ExperimentPlan, runs: PlannedRun[]): Promise<void> {
+  const keyOf = (r: PlannedRun) => JSON.stringify(r.config.dataset);
+  const datasets = new Map(runs.map((r) => [keyOf(r), r.config.dataset as DatasetConfig]));
+  const shapes = await checkDatasets([...datasets.values()], dirname(plan.file));
+  const shapeOf = new Map([...datasets.keys()].map((key, i) => [key, shapes[i]!]));
+  for (const run of runs) withDerivedClasses(run, shapeOf.get(keyOf(run))!.classes);
 }
 
 /**
