@@ -87,10 +87,9 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
   const seen = new Set<string>();
   const push = (d: Diagnostic) => {
     const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
-    if (seen.has(key)) return false;
+    if (seen.has(key)) return;
     seen.add(key);
     diagnostics.push(d);
-    return true;
   };
   const report = (path: PathSegment[], at: 'key' | 'value', message: string) => push(diagnose(source, overrides, path, at, message));
 
@@ -106,13 +105,7 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
   if (problems.some((p) => p.path[0] === 'models' && p.path.length === 1) || !isRecord(experiment.models)) {
     throw new ConfigError(inLineOrder(diagnostics));
   }
-  // A broken axis is left out of the expansion, except a single value written without a
-  // list (`model: cnn`), which is expanded as the one value it evidently means.
-  const sweep = Object.fromEntries(
-    Object.entries(isRecord(experiment.sweep) ? experiment.sweep : {}).flatMap(([axis, values]) =>
-      !badAxes.has(axis) ? [[axis, values]] : values !== null && typeof values !== 'object' && !UNSWEEPABLE.includes(axis.split('.')[0]!) && !axis.startsWith('models.') ? [[axis, [values]]] : [],
-    ),
-  );
+  const sweep = expandableSweep(experiment, badAxes);
 
   const projectRoot = options.root ?? projectRootOf(file);
   const outputDir = resolve(projectRoot, typeof experiment.output === 'string' ? experiment.output : `runs/${experiment.name}`);
@@ -170,6 +163,24 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
   const rel = relative(outputDir, resolve(file));
   const isRunConfig = rel !== '' && !rel.startsWith('..') && rel.includes(sep);
   return { file: resolve(file), name: experiment.name, outputDir, projectRoot, isRunConfig, experiment, runs, gridSize: grid.total, merged: grid.merged };
+}
+
+/**
+ * The sweep to expand despite problems, so every other cell is still checked: a broken
+ * axis is left out, except a single value written without a list (`model: cnn`), which
+ * is expanded as the one value it evidently means.
+ */
+function expandableSweep(experiment: Experiment, badAxes: Set<string>): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const [axis, values] of Object.entries(isRecord(experiment.sweep) ? experiment.sweep : {})) {
+    if (!badAxes.has(axis)) out[axis] = values as unknown[];
+    else if (isScalar(values) && !UNSWEEPABLE.includes(axis.split('.')[0]!) && !axis.startsWith('models.')) out[axis] = [values];
+  }
+  return out;
+}
+
+function isScalar(value: unknown): boolean {
+  return value !== null && typeof value !== 'object';
 }
 
 /** --set problems first (they have no line), then by position in the file. */
