@@ -44,7 +44,7 @@ describe('training on real MNIST (wasm)', () => {
   it('a small CNN goes from chance to well above it', async () => {
     const cfg = config({ type: 'cnn', filters: [8, 16], dense: 32, dropout: 0.25 }, { epochs: 3 });
     const model = buildModel(resolveModel(cfg.models.m!), data, cfg.seed);
-    const before = evaluate(model, data.test, 10);
+    const before = await evaluate(model, data.test, 10);
     const rows = await train({ config: cfg, data, model, optimizer: createOptimizer(cfg.training) });
     expect(before.accuracy).toBeLessThan(0.25);
     expect(rows).toHaveLength(3);
@@ -134,7 +134,7 @@ describe('training on real MNIST (wasm)', () => {
     const a = (model.predict(x) as tf.Tensor).dataSync();
     const b = (loaded.predict(x) as tf.Tensor).dataSync();
     expect(Array.from(b)).toEqual(Array.from(a));
-    expect(evaluate(loaded, data.test, 10).accuracy).toBe(row!.test_accuracy);
+    expect((await evaluate(loaded, data.test, 10)).accuracy).toBe(row!.test_accuracy);
     model.dispose();
     loaded.dispose();
   });

@@ -38,7 +38,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const result = await runExperiment(plan, {
     jobs,
     overrides: sets,
-    gpus: list(values.gpus),
+    gpus: values.gpus !== undefined ? list(values.gpus) : (plan.experiment.runtime?.gpus ?? []).map(String),
     only: list(values.only),
     exclude: list(values.exclude),
     failedOnly: Boolean(values.failed),

@@ -27,7 +27,7 @@ export interface RunConfig {
   description?: string;
   seed: number;
   output?: string;
-  runtime: { backend: BackendRequest; jobs: number };
+  runtime: { backend: BackendRequest; jobs: number; gpus?: number[] };
   dataset: ResolvedDataset;
   model: string;
   models: Record<string, ResolvedModel>;

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKENDS)[number];
 
 export const SCHEMA_ID = 'https://xrun.dev/schemas/experiment.schema.json';
@@ -152,10 +152,17 @@ const Runtime = Type.Object(
     backend: Type.Optional(
       StringEnum(BACKENDS, {
         default: DEFAULTS.backend,
-        description: 'auto: tensorflow-gpu, then tensorflow, then wasm, then cpu.',
+        description: 'auto: tensorflow-gpu, then webgpu (hardware GPU adapters only), then tensorflow, then wasm, then cpu.',
       }),
     ),
     jobs: Type.Optional(PositiveInt({ description: 'Runs trained at once, each in its own process (default 1).' })),
+    gpus: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0 }), {
+        minItems: 1,
+        description:
+          'GPUs the workers use, round robin (worker i gets gpus[i mod n]): adapter indexes as `xrun doctor` lists them for webgpu, CUDA device ids for tensorflow-gpu. Several jobs may share one GPU.',
+      }),
+    ),
   },
   { ...strict, description: 'Where runs execute. Not part of a run identity.' },
 );

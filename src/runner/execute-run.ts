@@ -13,6 +13,7 @@ import { readCheckpoint, serializeCheckpoint, writeCheckpoint, type TrainingStat
 import type { MetricsRow } from '../store/metrics-row.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
 import { selectBackend, type BackendInfo } from '../train/backend.js';
+import { assertFitsAdapter } from '../train/gpu-limits.js';
 import { createOptimizer } from '../train/optimizer.js';
 import { NonFiniteLossError, StoppedError, train, type BatchProgress } from '../train/trainer.js';
 import { confusionMatrix } from '../train/confusion.js';
@@ -71,9 +72,14 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     const backend = await selectBackend(config.runtime.backend);
     control.emit({ type: 'backend', info: backend });
     record.backend = { requested: backend.requested, name: backend.name, notes: backend.notes };
+    if (backend.adapter) {
+      const { index, vendor, architecture, device, description, software } = backend.adapter;
+      record.backend.adapter = { index, vendor, architecture, device, description, software };
+    }
     record.versions = backend.versions;
     record.machine = machineInfo();
     data = await loadDataset(config.dataset as DatasetConfig, { seed: config.seed, baseDir: '/' });
+    if (backend.adapter) assertFitsAdapter(data, backend.adapter);
     optimizer = createOptimizer(config.training);
 
     model = buildModel(config.models[config.model]!, data, config.seed);

@@ -16,7 +16,7 @@ import { OVERRIDES_PREFIX } from '../report/study.js';
 import { removeStaleTemps, writeFileAtomic } from '../store/atomic.js';
 import { checkDatasets } from '../data/check.js';
 import type { DatasetConfig } from '../data/datasets.js';
-import { assertBackendInstalled } from '../train/backend-check.js';
+import { assertBackendInstalled, assertGpusUsable, GPU_ENV } from '../train/backend-check.js';
 import { RunDir, type RunRecord, type RunStatus } from '../store/run-dir.js';
 import { basename, dirname, join } from 'node:path';
 import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOptions } from './decide.js';
@@ -27,7 +27,7 @@ import { spawnWorker, type WorkerHandle } from './spawn-worker.js';
 
 export interface RunExperimentOptions extends SelectOptions {
   jobs: number;
-  /** One GPU id per worker slot (CUDA_VISIBLE_DEVICES), for tfjs-node-gpu. */
+  /** GPUs the worker slots use, round robin: adapter indexes (webgpu) or CUDA ids (tfjs-node-gpu). */
   gpus?: string[];
   progress: ProgressView;
   /** `--set` overrides of this invocation, recorded in experiment.yaml and summary.md. */
@@ -55,7 +55,10 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     });
   }
   // Bad input found before anything is written: an uninstalled backend, a missing data file.
-  for (const backend of new Set(selected.map((r) => r.config.runtime.backend))) assertBackendInstalled(backend);
+  for (const backend of new Set(selected.map((r) => r.config.runtime.backend))) {
+    assertBackendInstalled(backend);
+    await assertGpusUsable(backend, options.gpus ?? []);
+  }
   await checkPlanData(plan, selected);
   const decisions = await decideRuns(plan.outputDir, selected, options);
   assertNoConflicts(decisions);
@@ -133,12 +136,15 @@ export async function checkPlanData(plan: ExperimentPlan, runs: PlannedRun[]): P
 }
 
 /**
- * The environment of the worker in pool slot `lane`: with `--gpus`, slot i sees only GPU
- * gpus[i mod n], so N jobs on N GPUs never share one (TensorFlow takes every visible GPU).
+ * The environment of the worker in pool slot `lane`: with `--gpus`, slot i uses GPU
+ * gpus[i mod n], so `--gpus 0,1 --jobs 8` puts four workers on each. tfjs-node-gpu sees
+ * only that GPU (CUDA_VISIBLE_DEVICES: TensorFlow takes every visible GPU); webgpu opens
+ * that adapter index (XRUN_GPU).
  */
 export function workerEnv(lane: number, gpus: string[] | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (!gpus?.length) return env;
-  return { ...env, CUDA_VISIBLE_DEVICES: gpus[lane % gpus.length] };
+  const gpu = gpus[lane % gpus.length];
+  return { ...env, CUDA_VISIBLE_DEVICES: gpu, [GPU_ENV]: gpu };
 }
 
 async function runOne(

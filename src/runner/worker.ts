@@ -7,6 +7,7 @@
  * parent's death is seen within a batch or two.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releaseBackend } from '../train/backend.js';
 import { executeRun, type RunEvent, type RunJob } from './execute-run.js';
 
 export type ParentMessage = { type: 'run'; job: RunJob } | { type: 'stop' };
@@ -56,16 +57,19 @@ process.on('message', (message: ParentMessage) => {
       }
       send(event);
     },
-  }).then(
-    () => {
-      finished = true;
-      if (process.connected) process.disconnect();
-    },
-    (err: unknown) => {
-      finished = true;
-      console.error(err);
-      process.exitCode = 1;
-      if (process.connected) process.disconnect();
-    },
-  );
+  })
+    // A GPU device left open keeps the process alive after its run.
+    .finally(() => releaseBackend())
+    .then(
+      () => {
+        finished = true;
+        if (process.connected) process.disconnect();
+      },
+      (err: unknown) => {
+        finished = true;
+        console.error(err);
+        process.exitCode = 1;
+        if (process.connected) process.disconnect();
+      },
+    );
 });

@@ -42,7 +42,13 @@ export interface RunRecord {
   durationSeconds?: number;
   /** Epochs at which the run was resumed. */
   resumedAt?: number[];
-  backend?: { requested: string; name: string; notes: string[] };
+  backend?: {
+    requested: string;
+    name: string;
+    notes: string[];
+    /** For webgpu: the GPU adapter the run trained on. */
+    adapter?: { index: number; vendor: string; architecture: string; device: string; description: string; software: boolean };
+  };
   versions?: Record<string, string>;
   /** Host, OS, CPU and memory of the machine the last attempt ran on. */
   machine?: MachineInfo;

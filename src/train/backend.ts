@@ -13,10 +13,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors.js';
-import { NATIVE_PACKAGE } from './backend-check.js';
+import { GPU_ENV, NATIVE_PACKAGE } from './backend-check.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import { listGpuAdapters, pickAdapter, WebGpuUnavailable, type GpuAdapter } from './gpu-adapters.js';
+import { prepareWebGpu, releaseWebGpu } from './webgpu.js';
 
-export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   requested: BackendName;
@@ -28,6 +30,8 @@ export interface BackendInfo {
   notes: string[];
   /** Package versions in use: @tensorflow/tfjs-core, the backend package, node. */
   versions: Record<string, string>;
+  /** The GPU adapter, for `webgpu`. */
+  adapter?: GpuAdapter;
 }
 
 type Concrete = Exclude<BackendName, 'auto'>;
@@ -37,6 +41,7 @@ const require = createRequire(import.meta.url);
 
 const BACKEND_PACKAGE: Record<Concrete, string> = {
   'tensorflow-gpu': NATIVE_PACKAGE['tensorflow-gpu'],
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: NATIVE_PACKAGE.tensorflow,
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
@@ -114,8 +119,21 @@ function wasmDir(): string {
 
 let wasmPathsSet = false;
 
-async function tryBackend(name: Concrete, notes: string[]): Promise<Concrete> {
+async function tryBackend(name: Concrete, notes: string[], auto: boolean): Promise<{ name: Concrete; adapter?: GpuAdapter }> {
   switch (name) {
+    case 'webgpu': {
+      let adapter: GpuAdapter;
+      try {
+        adapter = pickAdapter(await listGpuAdapters(), process.env[GPU_ENV], auto);
+        await prepareWebGpu(adapter);
+      } catch (err) {
+        if (err instanceof WebGpuUnavailable) throw new Unavailable(err.message, err.hint, { cause: err });
+        throw err;
+      }
+      await activate('webgpu');
+      if (adapter.software) notes.push(`webgpu: adapter ${adapter.index} (${adapter.name}) is a software rasteriser: correct but slow`);
+      return { name, adapter };
+    }
     case 'tensorflow-gpu': {
       await importNative('tensorflow-gpu');
       await activate('tensorflow');
@@ -126,7 +144,7 @@ async function tryBackend(name: Concrete, notes: string[]): Promise<Concrete> {
           'check the NVIDIA driver, CUDA and cuDNN versions, and CUDA_VISIBLE_DEVICES',
         );
       }
-      return 'tensorflow-gpu';
+      return { name };
     }
     case 'tensorflow': {
       await importNative('tensorflow');
@@ -134,7 +152,7 @@ async function tryBackend(name: Concrete, notes: string[]): Promise<Concrete> {
       if (nativeLoaded === 'tensorflow-gpu') {
         notes.push(`tensorflow: using ${NATIVE_PACKAGE['tensorflow-gpu']} on the CPU`);
       }
-      return 'tensorflow';
+      return { name };
     }
     case 'wasm': {
       if (!wasmPathsSet) {
@@ -149,11 +167,11 @@ async function tryBackend(name: Concrete, notes: string[]): Promise<Concrete> {
       }
       registerWasmTrainingKernels();
       await activate('wasm');
-      return 'wasm';
+      return { name };
     }
     case 'cpu':
       await activate('cpu');
-      return 'cpu';
+      return { name };
   }
 }
 
@@ -175,12 +193,12 @@ function versionsFor(name: Concrete): Record<string, string> {
   return versions;
 }
 
-const AUTO_ORDER: Concrete[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: Concrete[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /**
- * Loads and activates a backend. `auto` takes the first of tensorflow-gpu,
- * tensorflow, wasm, cpu that works and records why the others were skipped;
- * an explicit name that cannot be loaded throws BackendError.
+ * Loads and activates a backend. `auto` takes the first of tensorflow-gpu, webgpu (on a
+ * hardware adapter only), tensorflow, wasm, cpu that works and records why the others
+ * were skipped; an explicit name that cannot be loaded throws BackendError.
  */
 export async function selectBackend(requested: BackendName): Promise<BackendInfo> {
   const notes: string[] = [];
@@ -188,9 +206,19 @@ export async function selectBackend(requested: BackendName): Promise<BackendInfo
   let lastError: Unavailable | undefined;
   for (const candidate of candidates) {
     try {
-      const name = await tryBackend(candidate, notes);
-      return { requested, name, tfBackend: tf.getBackend(), notes, versions: versionsFor(name) };
+      const { name, adapter } = await tryBackend(candidate, notes, requested === 'auto');
+      const info: BackendInfo = { requested, name, tfBackend: tf.getBackend(), notes, versions: versionsFor(name) };
+      if (adapter) {
+        info.adapter = adapter;
+        const dawn = packageVersion('webgpu');
+        if (dawn !== undefined) info.versions['webgpu'] = dawn;
+      } else {
+        // A GPU set up while trying webgpu and then not used must not keep the process alive.
+        releaseWebGpu();
+      }
+      return info;
     } catch (err) {
+      if (candidate === 'webgpu') releaseWebGpu();
       if (!(err instanceof Unavailable)) throw err;
       lastError = err;
       notes.push(`${candidate}: ${err.message} (${err.hint})`);
@@ -201,4 +229,9 @@ export async function selectBackend(requested: BackendName): Promise<BackendInfo
       ? `no compute backend could be loaded:\n  ${notes.join('\n  ')}`
       : `backend '${requested}' is not available: ${lastError?.message ?? 'unknown reason'}`;
   throw new BackendError(message, { hint: lastError?.hint, cause: lastError });
+}
+
+/** Frees what the backend holds outside the JS heap (a GPU device); call when a process is done training. */
+export function releaseBackend(): void {
+  releaseWebGpu();
 }

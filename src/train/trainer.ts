@@ -10,6 +10,8 @@ import type { LoadedDataset, Split } from '../data/datasets.js';
 import { seededDropoutLayers } from '../model/seeded-dropout.js';
 import type { MetricsRow } from '../store/metrics-row.js';
 import { deriveSeed, shuffledIndices } from '../util/random.js';
+import { BatchStatsReader, readPairs, type BatchStat } from './batch-stats.js';
+import { throwIfDeviceFailed } from './device-errors.js';
 
 export interface BatchProgress {
   epoch: number;
@@ -56,6 +58,16 @@ export interface TrainOptions {
   hooks?: TrainHooks;
   /** Batch size for evaluation (memory only; does not change results). */
   evalBatchSize?: number;
+  /** Batches between reads of the loss and accuracy (timing only; does not change results). */
+  readEvery?: number;
+}
+
+/**
+ * On a GPU a read waits for the queue to empty, so results are read a few batches at a
+ * time; on wasm and cpu a read is free, and reading every batch keeps progress exact.
+ */
+function defaultReadEvery(): number {
+  return tf.getBackend() === 'webgpu' ? 4 : 1;
 }
 
 export async function train(options: TrainOptions): Promise<MetricsRow[]> {
@@ -75,35 +87,49 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
     let correct = 0;
     let seen = 0;
     let lastYield = performance.now();
-    for (let b = 0; b < batches; b++) {
-      const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.train.count));
-      for (const d of dropouts) d.setStepSeed(deriveSeed(config.seed, 'dropout', d.name, epoch, b));
-      const stats = trainStep(model, optimizer, vars, data.train, idx, classes);
-      // Read outside tidy: a tiny [loss, correct] pair, once per batch.
-      const [loss, hits] = stats.dataSync();
-      stats.dispose();
-      if (!Number.isFinite(loss!)) throw new NonFiniteLossError(epoch, b + 1);
-      lossSum += loss! * idx.length;
-      correct += hits!;
-      seen += idx.length;
+    // Batches are read back in groups (see batch-stats.ts); sums and NaN checks follow the
+    // batch order exactly, so only when they happen changes, not what they compute.
+    const reader = new BatchStatsReader(options.readEvery ?? defaultReadEvery());
+    const account = (stats: BatchStat[]) => {
+      for (const s of stats) {
+        if (!Number.isFinite(s.loss)) {
+          reader.dispose();
+          throw new NonFiniteLossError(epoch, s.batch);
+        }
+        lossSum += s.loss * s.size;
+        correct += s.hits;
+        seen += s.size;
+      }
+      const last = stats[stats.length - 1];
+      if (!last) return;
       hooks.onBatchEnd?.({
         epoch,
         epochs,
-        batch: b + 1,
+        batch: last.batch,
         batches,
         loss: lossSum / seen,
         accuracy: correct / seen,
         seconds: (performance.now() - started) / 1000,
       });
-      // Every op above is synchronous: without a turn of the event loop now and then, a
-      // stop request, a signal or the parent's death would only be noticed between epochs.
+    };
+    for (let b = 0; b < batches; b++) {
+      const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.train.count));
+      for (const d of dropouts) d.setStepSeed(deriveSeed(config.seed, 'dropout', d.name, epoch, b));
+      reader.add(trainStep(model, optimizer, vars, data.train, idx, classes), b + 1, idx.length);
+      if (reader.due) account(await reader.rotate());
+      // Without a turn of the event loop now and then, a stop request, a signal or the
+      // parent's death would only be noticed between epochs (wasm and cpu never wait).
       if (performance.now() - lastYield > 50) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
       }
-      if (hooks.shouldStop?.()) throw new StoppedError();
+      if (hooks.shouldStop?.()) {
+        reader.dispose();
+        throw new StoppedError();
+      }
     }
-    const test = evaluate(model, data.test, classes, options.evalBatchSize ?? 500);
+    account(await reader.drain());
+    const test = await evaluate(model, data.test, classes, options.evalBatchSize ?? 500);
     const seconds = (performance.now() - started) / 1000;
     elapsed += seconds;
     const row: MetricsRow = {
@@ -152,28 +178,34 @@ function trainStep(
   });
 }
 
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   split: Split,
   classes: number,
   batchSize = 500,
-): { loss: number; accuracy: number } {
-  let lossSum = 0;
-  let correct = 0;
+): Promise<{ loss: number; accuracy: number }> {
+  const pairs: tf.Tensor[] = [];
   for (let start = 0; start < split.count; start += batchSize) {
     const size = Math.min(batchSize, split.count - start);
-    const stats = tf.tidy(() => {
-      const x = tf.slice(split.x, [start, 0, 0, 0], [size, -1, -1, -1]);
-      const labels = tf.slice(split.y, [start], [size]);
-      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, undefined, tf.Reduction.SUM) as tf.Scalar;
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
-      return tf.stack([loss, hits]);
-    });
-    const [loss, hits] = stats.dataSync();
-    stats.dispose();
-    lossSum += loss!;
-    correct += hits!;
+    pairs.push(
+      tf.tidy(() => {
+        const x = tf.slice(split.x, [start, 0, 0, 0], [size, -1, -1, -1]);
+        const labels = tf.slice(split.y, [start], [size]);
+        const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+        const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, undefined, tf.Reduction.SUM) as tf.Scalar;
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+        return tf.stack([loss, hits]);
+      }),
+    );
+  }
+  // One asynchronous transfer for all batches (a synchronous read cannot reach a GPU in Node).
+  const values = await readPairs(pairs);
+  throwIfDeviceFailed();
+  let lossSum = 0;
+  let correct = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    lossSum += values[2 * i]!;
+    correct += values[2 * i + 1]!;
   }
   return { loss: lossSum / split.count, accuracy: correct / split.count };
 }
