@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../src/errors.js';
 import { selectBackend } from '../src/train/backend.js';
+import { isSoftwareAdapter, listGpuAdapters } from '../src/train/gpu-adapters.js';
 
 // The native TensorFlow packages are optional and not installed in this
 // repository, so these tests pin down the fallback behaviour.
@@ -27,16 +28,28 @@ describe('selectBackend', () => {
     expect(again.tfBackend).toBe('wasm');
   });
 
-  it('auto falls back to wasm and says why the native backends were skipped', async () => {
+  it('auto skips the native backends and any software GPU adapter, falls back to wasm, and says why', async () => {
+    const adapters = await listGpuAdapters().catch(() => []);
+    const hardware = adapters.some((a) => !a.software);
     const info = await selectBackend('auto');
     expect(info.requested).toBe('auto');
-    expect(info.name).toBe('wasm');
-    expect(info.tfBackend).toBe('wasm');
-    expect(info.notes).toHaveLength(2);
     expect(info.notes[0]).toMatch(/^tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
     expect(info.notes[0]).toContain('npm install @tensorflow/tfjs-node-gpu');
-    expect(info.notes[1]).toMatch(/^tensorflow: @tensorflow\/tfjs-node is not installed/);
-    expect(info.notes[1]).toContain('npm install @tensorflow/tfjs-node');
+    if (hardware) {
+      // A machine with a real GPU: auto trains on it.
+      expect(info.name).toBe('webgpu');
+      expect(info.adapter?.software).toBe(false);
+      await selectBackend('wasm');
+      return;
+    }
+    expect(info.name).toBe('wasm');
+    expect(info.tfBackend).toBe('wasm');
+    expect(info.adapter).toBeUndefined();
+    expect(info.notes).toHaveLength(3);
+    // lavapipe or SwiftShader alone is never picked; no adapter at all is said as such.
+    expect(info.notes[1]).toMatch(adapters.length > 0 ? /^webgpu: only a software adapter was found: .*auto never trains on one/ : /^webgpu: /);
+    expect(info.notes[2]).toMatch(/^tensorflow: @tensorflow\/tfjs-node is not installed/);
+    expect(info.notes[2]).toContain('npm install @tensorflow/tfjs-node');
   });
 
   it('rejects an explicitly requested backend that is not installed', async () => {
@@ -45,6 +58,13 @@ describe('selectBackend', () => {
     expect((err as BackendError).message).toContain('@tensorflow/tfjs-node-gpu');
     expect((err as BackendError).hint).toContain('npm install @tensorflow/tfjs-node-gpu');
     await expect(selectBackend('tensorflow')).rejects.toBeInstanceOf(BackendError);
+  });
+
+  it('tells software adapters from GPUs by what Dawn reports', () => {
+    // What Mesa's lavapipe reports through Dawn.
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: '', device: '' }, 'SwiftShader Device (Subzero)')).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100 80GB HBM3', isFallbackAdapter: false })).toBe(false);
   });
 
   it('can switch to cpu', async () => {

@@ -4,11 +4,13 @@ import { workerEnv } from '../src/runner/run-experiment.js';
 import { globToRegExp, matchesAny } from '../src/util/glob.js';
 
 describe('worker slots', () => {
-  it('--gpus pins each slot to one GPU, round robin', () => {
+  it('--gpus pins each slot to one GPU, round robin: a CUDA id for tfjs-node-gpu, an adapter index for webgpu', () => {
     const env = { PATH: '/bin' };
-    expect(workerEnv(0, ['0', '1'], env)).toEqual({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '0' });
+    expect(workerEnv(0, ['0', '1'], env)).toEqual({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '0', XRUN_GPU: '0' });
     expect(workerEnv(1, ['0', '1'], env).CUDA_VISIBLE_DEVICES).toBe('1');
     expect(workerEnv(2, ['0', '1'], env).CUDA_VISIBLE_DEVICES).toBe('0');
+    // --gpus 0,1 --jobs 8: four workers on each GPU.
+    expect(Array.from({ length: 8 }, (_, lane) => workerEnv(lane, ['0', '1'], env).XRUN_GPU)).toEqual(['0', '1', '0', '1', '0', '1', '0', '1']);
     expect(workerEnv(1, [], env)).toBe(env);
     expect(workerEnv(1, undefined, env)).toBe(env);
   });

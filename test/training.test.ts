@@ -139,6 +139,46 @@ describe('training on real MNIST (wasm)', () => {
     loaded.dispose();
   });
 
+  it('reading results a few batches at a time (as on a GPU) changes nothing: same rows, same NaN batch', async () => {
+    const cfg = config({ type: 'cnn', filters: [4], dense: 8, dropout: 0.25 }, { epochs: 2 });
+    const rows = async (readEvery: number) => {
+      const model = buildModel(resolveModel(cfg.models.m!), data, cfg.seed);
+      const seen: number[] = [];
+      const out = await train({
+        config: cfg,
+        data,
+        model,
+        optimizer: createOptimizer(cfg.training),
+        readEvery,
+        hooks: { onBatchEnd: (p) => seen.push(p.batch) },
+      });
+      model.dispose();
+      return { rows: numbers(out), seen };
+    };
+    const every1 = await rows(1);
+    const every5 = await rows(5);
+    expect(every5.rows).toEqual(every1.rows);
+    // Progress arrives per read, each read a group behind the training (batches 11-16 come
+    // in together at the end of the epoch).
+    expect(every1.seen).toEqual([...Array.from({ length: 16 }, (_, i) => i + 1), ...Array.from({ length: 16 }, (_, i) => i + 1)]);
+    expect(every5.seen).toEqual([5, 10, 16, 5, 10, 16]);
+
+    const nan = config({ type: 'cnn', filters: [4], dense: 8 }, { learningRate: Number.MAX_VALUE, optimizer: 'sgd' });
+    const nanBatch = async (readEvery: number) => {
+      const model = buildModel(resolveModel(nan.models.m!), data, nan.seed);
+      const before = tf.memory().numTensors;
+      const err = await train({ config: nan, data, model, optimizer: createOptimizer(nan.training), readEvery }).catch((e: unknown) => e);
+      // Nothing the reader held outlives the failed epoch.
+      expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 1);
+      model.dispose();
+      expect(err).toBeInstanceOf(NonFiniteLossError);
+      return (err as NonFiniteLossError).batch;
+    };
+    const first = await nanBatch(1);
+    expect(first).toBeGreaterThan(1);
+    expect(await nanBatch(8)).toBe(first);
+  });
+
   it('stops with a clear error when the loss becomes NaN', async () => {
     const cfg = config({ type: 'cnn', filters: [4], dense: 8 }, { learningRate: Number.MAX_VALUE, optimizer: 'sgd' });
     const model = buildModel(resolveModel(cfg.models.m!), data, cfg.seed);

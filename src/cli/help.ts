@@ -9,6 +9,7 @@ Usage:
   xrun diff <a> <b>                       compare two runs (folders or metrics.csv files)
   xrun compare <dir | run>...             one table across experiments and runs, grouped by any config path
   xrun report <dir>...                    write report.html (tables, curves, confusion matrices) for experiments
+  xrun doctor                             which backends load, which GPU adapters exist, what auto picks
 
 Run "xrun <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a run failed, 2 bad input (nothing written), 130/143 interrupted.`;
@@ -24,9 +25,10 @@ checkpoint; a run folder holding a different config stops xrun unless --force.
 
 Options:
 ${SET}
-  --backend <name>     auto | tensorflow-gpu | tensorflow | wasm | cpu (overrides runtime.backend)
+  --backend <name>     auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (overrides runtime.backend)
   -j, --jobs <n>       train up to n runs at once, one process each (default: runtime.jobs or 1)
-  --gpus <ids>         pin worker slots to GPUs, e.g. --gpus 0,1 (tfjs-node-gpu)
+  --gpus <ids>         spread the workers over these GPUs, round robin, e.g. --gpus 0,1 --jobs 8
+                       (webgpu: adapter indexes from xrun doctor; tensorflow-gpu: CUDA ids)
   --only <glob>        only runs whose id matches (repeatable), e.g. --only 'model=*lstm*'
   --exclude <glob>     skip runs whose id matches (repeatable)
   --failed             retry only runs whose last attempt failed
@@ -92,3 +94,11 @@ experiments still running or interrupted. xrun run writes one at the end of ever
 Options:
   -o, --out <file>     where to write (default: <experiment-dir>/report.html for one
                        experiment, ./report.html for several)`;
+
+export const DOCTOR_HELP = `Usage: xrun doctor [--format table|md|json]
+
+Loads every backend (tensorflow-gpu, webgpu, tensorflow, wasm, cpu: the order auto tries
+them) and runs a small computation on each; lists the GPU adapters Dawn finds, hardware
+or software, with the indexes --gpus takes; says which backend auto picks and why it
+skipped the others, and for each backend that does not work, what to install.
+Exit code 0 when at least one backend works.`;

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   diff: async () => (await import('./diff.js')).diffCommand,
   compare: async () => (await import('./compare.js')).compareCommand,
   report: async () => (await import('./report.js')).reportCommand,
+  doctor: async () => (await import('./doctor.js')).doctorCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -79,7 +79,7 @@ async function importNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<voi
   const pkg: string = NATIVE_PACKAGE[which];
   const hint =
     which === 'tensorflow-gpu'
-      ? `npm install ${pkg}; it needs Linux x64 with an NVIDIA GPU, CUDA and cuDNN`
+      ? `npm install ${pkg}; it needs Linux x64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1 (or use webgpu)`
       : `npm install ${pkg}`;
   // Resolving first tells "not installed" apart from "installed but broken"
   // (e.g. libtensorflow or CUDA missing) the same way under every loader.
