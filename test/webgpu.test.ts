@@ -139,3 +139,33 @@ describe('webgpu input checks (no adapter needed)', () => {
     expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 });
+
+describe('xrun doctor', () => {
+  it('lists every backend, the adapters Dawn finds (lavapipe as software), and what auto picks', () => {
+    const r = xrun(['doctor', '--format', 'json'], process.cwd());
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.backends.map((b: { backend: string }) => b.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    const byName = Object.fromEntries(report.backends.map((b: { backend: string }) => [b.backend, b]));
+    expect(byName.wasm.ok).toBe(true);
+    expect(byName.cpu.ok).toBe(true);
+    expect(byName['tensorflow-gpu'].ok).toBe(false);
+    expect(byName['tensorflow-gpu'].fix).toContain('npm install @tensorflow/tfjs-node-gpu');
+    expect(byName['tensorflow-gpu'].fix).toContain('tensorflow/tfjs#8742');
+    expect(report.adapters.map((a: GpuAdapter) => a.name)).toEqual(adapters.map((a) => a.name));
+    expect(byName.webgpu.ok).toBe(adapters.length > 0);
+    if (!byName.webgpu.ok) expect(byName.webgpu.fix).toMatch(/Vulkan/);
+    for (const a of report.adapters as GpuAdapter[]) {
+      if (/llvmpipe/.test(a.name)) expect(a.software).toBe(true);
+    }
+    if (!adapters.some((a) => !a.software)) {
+      expect(report.auto.backend).toBe('wasm');
+      expect(report.auto.notes.join('\n')).toMatch(/^webgpu: /m);
+    }
+
+    const table = xrun(['doctor'], process.cwd());
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/auto picks: \w+/);
+    if (adapters.some((a) => /llvmpipe/.test(a.name))) expect(table.stdout).toMatch(/0\s+software\s+vulkan\s+llvmpipe/);
+  }, 120_000);
+});
