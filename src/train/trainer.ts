@@ -147,8 +147,8 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
   return rows;
 }
 
-/** One optimiser step; returns [mean loss, correct count] as a tensor the caller disposes. */
-function trainStep(
+/** One optimiser step; returns [mean loss, correct count] as a tensor the caller disposes (also used by bench/gpu.ts). */
+export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   vars: tf.Variable[],
