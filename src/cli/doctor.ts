@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { XrunError } from '../errors.js';
-import { markdownTable, textTable } from '../report/table.js';
+import { renderRows, ROWS_FORMATS, type Rows, type RowsFormat } from '../report/rows.js';
 import { selectBackend, type BackendName } from '../train/backend.js';
 import { listGpuAdapters, WebGpuUnavailable, type GpuAdapter } from '../train/gpu-adapters.js';
 import { oneOf, parse } from './args.js';
@@ -82,23 +82,41 @@ export async function runDoctor(): Promise<DoctorReport> {
   return report;
 }
 
-function adapterRows(adapters: GpuAdapter[]): string[][] {
-  return adapters.map((a) => [
-    String(a.index),
-    a.software ? 'software' : 'hardware',
-    a.api,
-    a.name + (a.selectable ? '' : ' (same name as an earlier one: not selectable)'),
-    a.vendor,
-    a.architecture,
-    a.description,
-  ]);
+function adapterTable(adapters: GpuAdapter[]): Rows {
+  return {
+    columns: [
+      { key: 'index', header: '#', align: 'right' },
+      { key: 'kind' },
+      { key: 'api' },
+      { key: 'name' },
+      { key: 'vendor' },
+      { key: 'architecture' },
+      { key: 'driver' },
+      { key: 'selectable', format: (v) => (v ? '' : 'same name as an earlier one: cannot be chosen') },
+    ],
+    rows: adapters.map((a) => ({
+      index: a.index,
+      kind: a.software ? 'software' : 'hardware',
+      api: a.api,
+      name: a.name,
+      vendor: a.vendor,
+      architecture: a.architecture,
+      driver: a.description,
+      selectable: a.selectable,
+    })),
+  };
 }
 
-const ADAPTER_HEADER = ['#', 'kind', 'api', 'name', 'vendor', 'architecture', 'driver'];
-const BACKEND_HEADER = ['backend', 'status', 'details', 'to fix'];
-
-function backendRows(checks: BackendCheck[]): string[][] {
-  return checks.map((c) => [c.backend, c.ok ? 'ok' : 'not available', c.detail, c.fix ?? '']);
+function backendTable(checks: BackendCheck[]): Rows {
+  return {
+    columns: [
+      { key: 'backend' },
+      { key: 'ok', header: 'status', format: (v) => (v ? 'ok' : 'not available') },
+      { key: 'detail', header: 'details' },
+      { key: 'fix', header: 'to fix' },
+    ],
+    rows: checks.map((c) => ({ backend: c.backend, ok: c.ok, detail: c.detail, fix: c.fix })),
+  };
 }
 
 function autoLines(report: DoctorReport): string[] {
@@ -106,34 +124,27 @@ function autoLines(report: DoctorReport): string[] {
   return [pick, ...report.auto.notes.map((n) => `  skipped ${n}`)];
 }
 
-export function formatDoctor(report: DoctorReport, format: 'table' | 'md' | 'json'): string {
+/** json: the whole report as one object; table, md and csv: the two tables (and, as text, what auto picks). */
+export function formatDoctor(report: DoctorReport, format: RowsFormat): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
   const adapterNote = report.adapterError
-    ? `no GPU adapter list: ${report.adapterError.message}\n  to fix: ${report.adapterError.fix}`
+    ? `no GPU adapter list: ${report.adapterError.message}; to fix: ${report.adapterError.fix}`
     : report.adapters.length === 0
       ? 'no GPU adapter found (Dawn lists none)'
       : undefined;
-  if (format === 'md') {
-    return [
-      '## Backends (in the order auto tries them)',
-      '',
-      markdownTable(BACKEND_HEADER, backendRows(report.backends)),
-      '',
-      ...autoLines(report).map((l) => `- ${l.trim()}`),
-      '',
-      '## GPU adapters (Dawn)',
-      '',
-      adapterNote ?? markdownTable(ADAPTER_HEADER, adapterRows(report.adapters), ['right']),
-    ].join('\n');
-  }
+  const backends = renderRows(backendTable(report.backends), format);
+  const adapters = adapterNote && format !== 'csv' ? adapterNote : renderRows(adapterTable(report.adapters), format);
+  if (format === 'csv') return `${backends}\n\n${adapters}`;
+  const indent = (text: string) => (format === 'table' ? text.replace(/^/gm, '  ') : text);
+  const bullet = format === 'md' ? '- ' : '';
   return [
-    'Backends (in the order auto tries them):',
-    textTable([BACKEND_HEADER], backendRows(report.backends), { indent: '  ' }),
+    format === 'md' ? '## Backends (in the order auto tries them)\n' : 'Backends (in the order auto tries them):',
+    indent(backends),
     '',
-    ...autoLines(report),
+    ...autoLines(report).map((l) => (bullet ? bullet + l.trim() : l)),
     '',
-    'GPU adapters (Dawn; --gpus takes these indexes):',
-    adapterNote ? `  ${adapterNote}` : textTable([ADAPTER_HEADER], adapterRows(report.adapters), { indent: '  ', align: ['right'] }),
+    format === 'md' ? '## GPU adapters (Dawn; --gpus takes these indexes)\n' : 'GPU adapters (Dawn; --gpus takes these indexes):',
+    indent(adapters),
   ].join('\n');
 }
 
@@ -143,7 +154,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     console.log(DOCTOR_HELP);
     return 0;
   }
-  const format = oneOf(values.format, '--format', ['table', 'md', 'json'] as const, 'table');
+  const format = oneOf(values.format, '--format', ROWS_FORMATS, 'table');
   tf.enableProdMode();
   const report = await runDoctor();
   console.log(formatDoctor(report, format));

@@ -95,7 +95,7 @@ Options:
   -o, --out <file>     where to write (default: <experiment-dir>/report.html for one
                        experiment, ./report.html for several)`;
 
-export const DOCTOR_HELP = `Usage: xrun doctor [--format table|md|json]
+export const DOCTOR_HELP = `Usage: xrun doctor [--format table|csv|json|md]
 
 Loads every backend (tensorflow-gpu, webgpu, tensorflow, wasm, cpu: the order auto tries
 them) and runs a small computation on each; lists the GPU adapters Dawn finds, hardware

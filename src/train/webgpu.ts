@@ -15,7 +15,7 @@ interface ActiveGpu {
 let active: ActiveGpu | undefined;
 
 function installNavigatorGpu(gpu: GpuLike | undefined): void {
-  const g = globalThis as { navigator?: Record<string, unknown> };
+  const g = globalThis as unknown as { navigator?: Record<string, unknown> };
   if (gpu === undefined) {
     if (g.navigator) delete g.navigator.gpu;
     return;
