@@ -6,10 +6,12 @@
  * Tolerance against wasm. The two backends run the same model, data order and dropout
  * masks, but their float32 kernels add in different orders, so each step differs in the
  * last bits and the differences grow a little with every optimiser step. Measured on
- * these runs: losses agree to 1e-3 relative or better, accuracies by at most one test
- * image in a hundred. The bounds below (2% relative for losses, 4 test images for
- * accuracy) leave room for other drivers while still failing on any real defect: a
- * wrong kernel, lost batches or misread metrics move these numbers by far more.
+ * lavapipe: mnist-quick's 7 models (512 images, 1 epoch) within 4e-7 relative in loss
+ * with identical accuracies; the worst seen, a tiny CNN with dropout over 2 epochs, 3e-3
+ * in test loss and 1 test image of 300. The bounds below (2% relative for losses, 4 test
+ * images of 96 for accuracy) leave room for other drivers and more steps while still
+ * failing on any real defect: a wrong kernel, lost batches or misread metrics move these
+ * numbers by far more.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,12 +94,12 @@ describe.skipIf(why !== '')('webgpu', () => {
   it('Ctrl-C stops within an epoch; the resumed run ends where an unbroken webgpu run does', async () => {
     const exp = tinyExperiment('gpustop', 'model: cnn\n', {
       models: '\n  cnn: { type: cnn, filters: [4], dense: 8, dropout: 0.2 }',
-      training: 'batchSize: 32, epochs: 3, learningRate: 0.005',
+      training: 'batchSize: 32, epochs: 2, learningRate: 0.005',
     }).replace('subset: { train: 192, test: 96 }', 'subset: { train: 1600, test: 96 }');
     const dir = tempProject({ 'exp.yaml': exp });
     const runDir = join(dir, 'runs/gpustop/model=cnn');
 
-    const run = xrunUntil(['exp.yaml', '--backend', 'webgpu'], dir, /epoch 1\/3/);
+    const run = xrunUntil(['exp.yaml', '--backend', 'webgpu'], dir, /epoch 1\/2/);
     await run.matched;
     const sent = performance.now();
     run.child.kill('SIGINT');
@@ -121,7 +123,7 @@ describe.skipIf(why !== '')('webgpu', () => {
     // (on wasm too, at some step counts), so later epochs agree to float32 rounding.
     const resumedRows = metrics(runDir);
     const cleanRows = metrics(join(dir, 'clean/model=cnn'));
-    expect(resumedRows).toHaveLength(3);
+    expect(resumedRows).toHaveLength(2);
     expect(metricText(runDir)[1]).toBe(metricText(join(dir, 'clean/model=cnn'))[1]);
     for (const [e, row] of resumedRows.entries()) {
       for (const k of ['train_loss', 'test_loss']) expect(Math.abs(row[k]! - cleanRows[e]![k]!) / cleanRows[e]![k]!, `epoch ${e + 1} ${k}`).toBeLessThan(1e-5);
