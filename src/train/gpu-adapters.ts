@@ -153,7 +153,7 @@ async function requestNamed(dawn: DawnModule, name: string): Promise<{ gpu: GpuL
   return { gpu, adapter };
 }
 
-function describe(index: number, listed: { api: string; name: string }, all: Array<{ name: string }>, adapter: AdapterLike): GpuAdapter {
+function adapterFrom(index: number, listed: { api: string; name: string }, all: Array<{ name: string }>, adapter: AdapterLike): GpuAdapter {
   const info = adapter.info;
   return {
     index,
@@ -179,7 +179,7 @@ export async function listGpuAdapters(): Promise<GpuAdapter[]> {
   const out: GpuAdapter[] = [];
   for (const [index, entry] of listed.entries()) {
     const { adapter } = await requestNamed(dawn, entry.name);
-    out.push(describe(index, entry, listed, adapter));
+    out.push(adapterFrom(index, entry, listed, adapter));
   }
   return out;
 }
