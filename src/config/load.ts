@@ -10,6 +10,7 @@ import { expandGrid, formatValue, type AxisValue } from '../grid/expand.js';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.js';
 import { configHash, resolveRunConfig, type RunConfig } from './resolve.js';
 import type { Experiment } from './schema.js';
+import { runProblems } from './semantics.js';
 import { diagnosticForPath, readSource, toPlainData, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 import { validateExperiment, type PathSegment, type Problem } from './validate.js';
@@ -133,9 +134,14 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
     // is not held back until the model is fixed; only what a `models.*` axis wrote into
     // the missing model's entry is meaningless.
     const declared = cell.model !== undefined && modelNames.includes(cell.model);
-    for (const p of validateExperiment(cell.config)) {
+    const schemaProblems = validateExperiment(cell.config);
+    for (const p of schemaProblems) {
       if (isNonFinite(p) || (!declared && p.path[0] === 'models' && (p.path[1] === cell.model || p.path[1] === '*'))) continue;
       add(p.path, p.at, withPath(p));
+    }
+    // Layer shapes and recipe needs are only checked on a config that fits the schema.
+    if (declared && schemaProblems.length === 0) {
+      for (const p of runProblems(cell.config as Experiment & { model: string })) add(p.path, p.at, withPath(p));
     }
     for (const { diagnostic, key } of found) {
       const known = cellProblems.get(key);

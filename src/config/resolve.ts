@@ -14,13 +14,25 @@ import {
   type NormaliseSpec,
   type TrainingSpec,
 } from './schema.js';
+import { resolveLayer, type ResolvedLayer, type ResolvedPreset } from './layers.js';
 
-type Cnn = Extract<ModelSpec, { type: 'cnn' }>;
-type Recurrent = Exclude<ModelSpec, { type: 'cnn' }>;
-export type ResolvedCnn = Required<Cnn>;
-export type ResolvedRecurrent = Required<Recurrent>;
-export type ResolvedModel = ResolvedCnn | ResolvedRecurrent;
+export type ResolvedCnn = Extract<ResolvedPreset, { type: 'cnn' }>;
+export type ResolvedRecurrent = Exclude<ResolvedPreset, { type: 'cnn' }>;
+export interface ResolvedStack {
+  type: 'stack';
+  layers: ResolvedLayer[];
+}
+export type ResolvedModel = ResolvedPreset | ResolvedStack;
 export type ResolvedDataset = DatasetSpec & { normalise: NormaliseSpec };
+/**
+ * The four basic keys always; the recipe keys (schedule, warm-up, weight decay, clipping,
+ * label smoothing, early stopping) only when the file sets them, with their own defaults
+ * filled in.
+ */
+export type ResolvedTraining = Required<Pick<TrainingSpec, 'batchSize' | 'epochs' | 'optimizer' | 'learningRate'>> &
+  Omit<TrainingSpec, 'batchSize' | 'epochs' | 'optimizer' | 'learningRate' | 'earlyStopping'> & {
+    earlyStopping?: Required<NonNullable<TrainingSpec['earlyStopping']>>;
+  };
 
 export interface RunConfig {
   name: string;
@@ -31,12 +43,20 @@ export interface RunConfig {
   dataset: ResolvedDataset;
   model: string;
   models: Record<string, ResolvedModel>;
-  training: Required<TrainingSpec>;
+  training: ResolvedTraining;
 }
 
 export function resolveModel(spec: ModelSpec): ResolvedModel {
   if (spec.type === 'cnn') return { ...DEFAULTS.cnn, filters: [...DEFAULTS.cnn.filters], ...spec };
+  if (spec.type === 'stack') return { type: 'stack', layers: spec.layers.map(resolveLayer) };
   return { ...DEFAULTS.recurrent, ...spec };
+}
+
+export function resolveTraining(spec: TrainingSpec = {}): ResolvedTraining {
+  const out: ResolvedTraining = { ...DEFAULTS.training, ...spec } as ResolvedTraining;
+  if (spec.schedule?.type === 'cosine') out.schedule = { minRate: 0, ...spec.schedule };
+  if (spec.earlyStopping) out.earlyStopping = { ...DEFAULTS.earlyStopping, ...spec.earlyStopping } as ResolvedTraining['earlyStopping'];
+  return out;
 }
 
 /** `config` is a validated single-run experiment (a grid cell): `model` is set and present in `models`. */
@@ -64,7 +84,7 @@ export function resolveRunConfig(config: Experiment & { model: string }, baseDir
     dataset,
     model: config.model,
     models: { [config.model]: resolveModel(spec) },
-    training: { ...DEFAULTS.training, ...config.training },
+    training: resolveTraining(config.training),
   };
   return out;
 }
@@ -81,7 +101,7 @@ export function withModelInlined(config: Record<string, unknown>): Record<string
 
 /** Everything that changes a run's numbers, and nothing that does not (name, output, runtime). */
 export function identityOf(config: RunConfig): unknown {
-  return { seed: config.seed, dataset: withoutDefaultDir(config.dataset), model: config.models[config.model], training: config.training };
+  return { seed: config.seed, dataset: withoutDefaultDir(config.dataset), model: config.models[config.model], training: withoutNoOps(config.training) };
 }
 
 /**
@@ -93,6 +113,18 @@ function withoutDefaultDir(dataset: ResolvedDataset): ResolvedDataset {
   if (dataset.name !== 'fashion-mnist' || dataset.dir !== DEFAULTS.fashionMnistDir) return dataset;
   const { dir: _dir, ...rest } = dataset;
   return rest as ResolvedDataset;
+}
+
+/**
+ * Recipe keys at values that change nothing (constant rate, no warm-up, decay, clipping or
+ * smoothing) are left out, so writing them down keeps the runs' identity.
+ */
+function withoutNoOps(training: ResolvedTraining): ResolvedTraining {
+  const out = { ...training };
+  const noOp = DEFAULTS.recipe;
+  if (out.schedule?.type === noOp.schedule.type) delete out.schedule;
+  for (const key of ['warmup', 'weightDecay', 'clipNorm', 'labelSmoothing'] as const) if (out[key] === noOp[key]) delete out[key];
+  return out;
 }
 
 /** The identity hash with `training.epochs` left out: runs that differ only in length share it. */

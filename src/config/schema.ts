@@ -3,7 +3,7 @@
  * the TypeScript types below are derived from it, and `schemas/experiment.schema.json`
  * is generated from it (`npm run schema:write`; a test fails when the file is stale).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKENDS)[number];
@@ -20,6 +20,9 @@ export const DEFAULTS = {
   training: { batchSize: 64, epochs: 5, optimizer: 'adam', learningRate: 0.001 },
   cnn: { filters: [32, 64], kernelSize: 3, dense: 128, dropout: 0 },
   recurrent: { hidden: 128, layers: 2, bidirectional: false, sequence: 'rows', dropout: 0 },
+  /** Training-recipe keys that leave the numbers as they were: not part of a run's identity. */
+  recipe: { schedule: { type: 'constant' }, warmup: 0, weightDecay: 0, clipNorm: 0, labelSmoothing: 0 },
+  earlyStopping: { metric: 'val_loss', patience: 3, minDelta: 0 },
 } as const;
 
 const strict = { additionalProperties: false } as const;
@@ -64,7 +67,15 @@ const IdxPair = Type.Object(
   strict,
 );
 
-const common = { normalise: Type.Optional(Normalise), subset: Type.Optional(Subset) };
+const Validation = Type.Number({
+  exclusiveMinimum: 0,
+  description:
+    'Hold out part of the training split (after subset) for validation, chosen by the seed: a count (>= 1) or a ' +
+    'fraction (< 1). With it, metrics.csv gains val_loss and val_accuracy, and the best checkpoint and early ' +
+    'stopping use them. Default: none.',
+});
+
+const common = { normalise: Type.Optional(Normalise), subset: Type.Optional(Subset), validation: Type.Optional(Validation) };
 
 const Dataset = Type.Union(
   [
@@ -108,7 +119,7 @@ const Cnn = Type.Object(
   { ...strict, description: 'Convolutional network.' },
 );
 
-const recurrent = (type: 'rnn' | 'lstm' | 'gru', description: string) =>
+const recurrent = (type: 'rnn' | 'lstm' | 'gru' | 'rau', description: string) =>
   Type.Object(
     {
       type: Type.Literal(type),
@@ -128,12 +139,187 @@ const recurrent = (type: 'rnn' | 'lstm' | 'gru', description: string) =>
     { ...strict, description },
   );
 
+export const ACTIVATIONS = [
+  'linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'hardSigmoid', 'softplus', 'softsign', 'swish', 'mish',
+] as const;
+export const RECURRENT_CELLS = ['rnn', 'lstm', 'gru', 'rau'] as const;
+
+const Activation = (dflt: (typeof ACTIVATIONS)[number], description = 'Activation applied to the output.') =>
+  StringEnum(ACTIVATIONS, { default: dflt, description });
+const Padding = (dflt: 'same' | 'valid') =>
+  StringEnum(['same', 'valid'], { default: dflt, description: "'same' pads to keep the size (at stride 1); 'valid' does not pad." });
+const layer = <T extends string, P extends TProperties>(type: T, props: P, description: string) =>
+  Type.Object({ type: Type.Literal(type), ...props }, { ...strict, description });
+
+/** Defaults of the layer keys, written once (see DEFAULTS). */
+export const LAYER_DEFAULTS = {
+  conv2d: { kernelSize: 3, strides: 1, padding: 'same', activation: 'relu' },
+  pool: { poolSize: 2, padding: 'valid' },
+  batchNorm: { momentum: 0.99, epsilon: 0.001 },
+  dense: { activation: 'relu' },
+  recurrent: { units: 128, bidirectional: false, returnSequences: false },
+  sequence: { by: 'rows' },
+  attentionPool: { units: 64 },
+} as const;
+
+const pool = (type: 'maxPool2d' | 'avgPool2d', what: string) =>
+  layer(
+    type,
+    {
+      poolSize: Type.Optional(PositiveInt({ default: LAYER_DEFAULTS.pool.poolSize, description: 'Square window size.' })),
+      strides: Type.Optional(PositiveInt({ description: 'Step between windows (default: poolSize).' })),
+      padding: Type.Optional(Padding(LAYER_DEFAULTS.pool.padding)),
+    },
+    `${what} pooling over height and width of [height, width, channels].`,
+  );
+
+const recurrentLayer = (type: (typeof RECURRENT_CELLS)[number], what: string) =>
+  layer(
+    type,
+    {
+      units: Type.Optional(PositiveInt({ default: LAYER_DEFAULTS.recurrent.units, description: 'Hidden units (per direction).' })),
+      bidirectional: Type.Optional(
+        Type.Boolean({ default: LAYER_DEFAULTS.recurrent.bidirectional, description: 'Read the sequence both ways; outputs are concatenated.' }),
+      ),
+      returnSequences: Type.Optional(
+        Type.Boolean({
+          default: LAYER_DEFAULTS.recurrent.returnSequences,
+          description: 'Output every step ([steps, units], for another recurrent layer or attentionPool) instead of the last one.',
+        }),
+      ),
+    },
+    `${what} layer over [steps, features].`,
+  );
+
+const Layer = Type.Union([
+  layer(
+    'conv2d',
+    {
+      filters: PositiveInt({ description: 'Output channels.' }),
+      kernelSize: Type.Optional(PositiveInt({ default: LAYER_DEFAULTS.conv2d.kernelSize, description: 'Square kernel size.' })),
+      strides: Type.Optional(PositiveInt({ default: LAYER_DEFAULTS.conv2d.strides, description: 'Step of the kernel.' })),
+      padding: Type.Optional(Padding(LAYER_DEFAULTS.conv2d.padding)),
+      activation: Type.Optional(Activation(LAYER_DEFAULTS.conv2d.activation)),
+    },
+    '2-D convolution of [height, width, channels].',
+  ),
+  pool('maxPool2d', 'Max'),
+  pool('avgPool2d', 'Average'),
+  layer(
+    'batchNorm',
+    {
+      momentum: Type.Optional(
+        Type.Number({ minimum: 0, exclusiveMaximum: 1, default: LAYER_DEFAULTS.batchNorm.momentum, description: 'Momentum of the moving mean and variance.' }),
+      ),
+      epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: LAYER_DEFAULTS.batchNorm.epsilon, description: 'Added to the variance.' })),
+    },
+    'Batch normalisation over the last axis (channels or features).',
+  ),
+  layer('dropout', { rate: Rate('Fraction of inputs zeroed during training.', 0.5) }, 'Dropout (seeded: masks follow from seed, epoch and batch).'),
+  layer('activation', { activation: Activation('relu', 'The activation.') }, 'An activation on its own (after batchNorm, say).'),
+  layer('flatten', {}, 'Flattens to one vector.'),
+  layer(
+    'dense',
+    {
+      units: PositiveInt({ description: 'Output units.' }),
+      activation: Type.Optional(Activation(LAYER_DEFAULTS.dense.activation)),
+    },
+    'Fully connected layer over the last axis. The output layer (units = classes, logits) is added after the stack.',
+  ),
+  layer(
+    'sequence',
+    {
+      by: Type.Optional(
+        StringEnum(['rows', 'columns'], { default: LAYER_DEFAULTS.sequence.by, description: 'Each time step is one row (or column).' }),
+      ),
+    },
+    'Reads [height, width, channels] as a sequence: [height, width*channels] by rows, [width, height*channels] by columns.',
+  ),
+  recurrentLayer('rnn', 'Simple (Elman) recurrent'),
+  recurrentLayer('lstm', 'LSTM'),
+  recurrentLayer('gru', 'GRU'),
+  recurrentLayer('rau', 'Recurrent attention unit (a GRU with an attention gate; Niu, Zhong et al. 2023)'),
+  layer('globalAveragePool', {}, 'Mean over height and width of [height, width, channels], or over the steps of [steps, features].'),
+  layer(
+    'attentionPool',
+    {
+      units: Type.Optional(PositiveInt({ default: LAYER_DEFAULTS.attentionPool.units, description: 'Size of the scoring layer.' })),
+    },
+    'Attention pooling over time steps: a weighted mean of [steps, features] with softmax weights from v . tanh(W h_t + b).',
+  ),
+]);
+
+const Stack = Type.Object(
+  {
+    type: Type.Literal('stack'),
+    layers: Type.Array(Layer, {
+      minItems: 1,
+      description:
+        'Layers in order, applied to the image [height, width, 1]. The last must output a vector; a dense layer to the ' +
+        'classes (logits) is added after it.',
+    }),
+  },
+  { ...strict, description: 'Any stack of layers.' },
+);
+
 const Model = Type.Union([
   Cnn,
   recurrent('rnn', 'Simple (Elman) recurrent network.'),
   recurrent('lstm', 'Long short-term memory network.'),
   recurrent('gru', 'Gated recurrent unit network.'),
+  recurrent('rau', 'Recurrent attention unit network (GRU with an attention gate; Niu, Zhong et al. 2023).'),
+  Stack,
 ]);
+
+const Schedule = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('constant') }, { ...strict, description: 'The same rate every epoch.' }),
+    Type.Object(
+      {
+        type: Type.Literal('step'),
+        every: PositiveInt({ description: 'Epochs between drops.' }),
+        factor: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.1, description: 'Multiplies the rate at each drop.' }),
+      },
+      { ...strict, description: 'rate * factor^floor(t / every).' },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('exponential'),
+        factor: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Multiplies the rate every epoch.' }),
+      },
+      { ...strict, description: 'rate * factor^t.' },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('cosine'),
+        minRate: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'Rate the curve ends at.' })),
+      },
+      { ...strict, description: 'Half a cosine from the rate down to minRate over the epochs after warm-up.' },
+    ),
+  ],
+  {
+    default: DEFAULTS.recipe.schedule,
+    description: 'Learning rate per epoch; t counts epochs after warm-up from 0. Logged in metrics.csv as lr.',
+  },
+);
+
+const EarlyStopping = Type.Object(
+  {
+    metric: Type.Optional(
+      StringEnum(['val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'], {
+        default: DEFAULTS.earlyStopping.metric,
+        description: 'Watched metric (val_* need dataset.validation). Never a test metric.',
+      }),
+    ),
+    patience: Type.Optional(
+      PositiveInt({ default: DEFAULTS.earlyStopping.patience, description: 'Epochs without improvement before the run ends.' }),
+    ),
+    minDelta: Type.Optional(
+      Type.Number({ minimum: 0, default: DEFAULTS.earlyStopping.minDelta, description: 'Smallest change that counts as improvement.' }),
+    ),
+  },
+  { ...strict, description: 'End the run (as completed) when the metric stops improving. Default: off.' },
+);
 
 const Training = Type.Object(
   {
@@ -143,6 +329,33 @@ const Training = Type.Object(
       StringEnum(['adam', 'sgd', 'rmsprop'], { default: DEFAULTS.training.optimizer }),
     ),
     learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULTS.training.learningRate })),
+    schedule: Type.Optional(Schedule),
+    warmup: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        default: DEFAULTS.recipe.warmup,
+        description: 'Epochs of linear warm-up: epoch e <= warmup trains at rate * e / (warmup + 1).',
+      }),
+    ),
+    weightDecay: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        default: DEFAULTS.recipe.weightDecay,
+        description: 'Decoupled weight decay (as AdamW): after each step, kernels shrink by rate * weightDecay.',
+      }),
+    ),
+    clipNorm: Type.Optional(
+      Type.Number({ minimum: 0, default: DEFAULTS.recipe.clipNorm, description: 'Clip gradients to this global norm (0: off).' }),
+    ),
+    labelSmoothing: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        exclusiveMaximum: 1,
+        default: DEFAULTS.recipe.labelSmoothing,
+        description: 'Training targets become (1 - s) * one-hot + s / classes. Evaluation losses stay unsmoothed.',
+      }),
+    ),
+    earlyStopping: Type.Optional(EarlyStopping),
   },
   { ...strict, description: 'Loss is softmax cross-entropy on logits; data is reshuffled every epoch from the seed.' },
 );
@@ -201,6 +414,9 @@ export type DatasetSpec = Static<typeof Dataset>;
 export type NormaliseSpec = Static<typeof Normalise>;
 export type ModelSpec = Static<typeof Model>;
 export type TrainingSpec = Static<typeof Training>;
+export type LayerSpec = Static<typeof Layer>;
+export type ScheduleSpec = Static<typeof Schedule>;
+export type EarlyStoppingSpec = Static<typeof EarlyStopping>;
 
 /** The JSON Schema document as committed under `schemas/`. */
 export function experimentJsonSchema(): Record<string, unknown> {

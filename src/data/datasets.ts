@@ -16,7 +16,7 @@ export interface Subset {
   train?: number;
   test?: number;
 }
-export type DatasetConfig =
+export type DatasetConfig = (
   | { name: 'mnist'; normalise: Normalise; subset?: Subset }
   | { name: 'fashion-mnist'; dir?: string; normalise: Normalise; subset?: Subset }
   | {
@@ -26,7 +26,11 @@ export type DatasetConfig =
       classes?: number;
       normalise: Normalise;
       subset?: Subset;
-    };
+    }
+) & {
+  /** Held out of the training split: a count (>= 1) or a fraction (< 1). */
+  validation?: number;
+};
 
 export interface Split {
   /** [N, H, W, 1] float32, normalised. */
@@ -39,6 +43,8 @@ export interface Split {
 export interface LoadedDataset {
   name: string;
   train: Split;
+  /** Carved from the training split by the seed, when the config asks for it. */
+  validation?: Split;
   test: Split;
   height: number;
   width: number;
@@ -63,8 +69,9 @@ export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; base
   }
 
   const classes = resolveClasses(cfg, source, train, test);
-  const trainIdx = selectSubset(cfg.subset?.train, train.count, opts.seed, 'train');
+  const chosenIdx = selectSubset(cfg.subset?.train, train.count, opts.seed, 'train');
   const testIdx = selectSubset(cfg.subset?.test, test.count, opts.seed, 'test');
+  const { trainIdx, validationIdx } = holdOut(cfg.validation, chosenIdx, train.count, opts.seed);
 
   // The affine map is fixed from the training selection and reused for test,
   // so both splits go through the same transformation (for minmax, test pixels
@@ -73,17 +80,19 @@ export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; base
 
   const trainSplit = buildSplit(train, trainIdx, scale, offset);
   let testSplit: Split;
+  let validationSplit: Split | undefined;
   try {
+    if (validationIdx) validationSplit = buildSplit(train, validationIdx, scale, offset);
     testSplit = buildSplit(test, testIdx, scale, offset);
   } catch (err) {
-    trainSplit.x.dispose();
-    trainSplit.y.dispose();
+    tf.dispose([trainSplit.x, trainSplit.y, ...(validationSplit ? [validationSplit.x, validationSplit.y] : [])]);
     throw err;
   }
 
   return {
     name: cfg.name,
     train: trainSplit,
+    ...(validationSplit ? { validation: validationSplit } : {}),
     test: testSplit,
     height: train.height,
     width: train.width,
@@ -94,6 +103,8 @@ export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; base
       trainSplit.y.dispose();
       testSplit.x.dispose();
       testSplit.y.dispose();
+      validationSplit?.x.dispose();
+      validationSplit?.y.dispose();
     },
   };
 }
@@ -190,6 +201,31 @@ function selectSubset(k: number | undefined, n: number, seed: number, split: 'tr
   // Sorting back into file order makes the subset a set: the order examples are
   // seen in is the trainer's shuffle's business, not the subset's.
   return shuffledIndices(n, deriveSeed(seed, 'subset', split)).slice(0, k).sort();
+}
+
+/**
+ * Splits the chosen training examples (all when `chosen` is null) into training and
+ * validation by the seed; both keep file order. Normalisation is then fitted on the
+ * training part only, so nothing about the validation images leaks into training.
+ */
+function holdOut(
+  validation: number | undefined,
+  chosen: Int32Array | null,
+  total: number,
+  seed: number,
+): { trainIdx: Int32Array | null; validationIdx: Int32Array | null } {
+  if (validation === undefined) return { trainIdx: chosen, validationIdx: null };
+  const pool = chosen ?? Int32Array.from({ length: total }, (_, i) => i);
+  const n = pool.length;
+  const count = validation >= 1 ? validation : Math.round(validation * n);
+  if (!Number.isInteger(count) || count < 1 || count >= n) {
+    throw new DataError(`dataset.validation ${validation} gives ${count} of the ${n} training examples`, {
+      hint: `use a count from 1 to ${n - 1} or a fraction that leaves both parts non-empty`,
+    });
+  }
+  const order = shuffledIndices(n, deriveSeed(seed, 'validation'));
+  const pick = (from: number, to: number) => Int32Array.from(order.subarray(from, to), (i) => pool[i]!).sort();
+  return { trainIdx: pick(count, n), validationIdx: pick(0, count) };
 }
 
 /** value = pixel * scale + offset, the single formula all three modes reduce to. */

@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type FusedCellType = 'rnn' | 'lstm' | 'gru';
+export type FusedCellType = 'rnn' | 'lstm' | 'gru' | 'rau';
 
 /** tfjs's Initializer base class (not exported under a public name). */
 type Initializer = Exclude<NonNullable<Parameters<typeof tf.layers.lstm>[0]['kernelInitializer']>, string>;
@@ -50,8 +50,12 @@ export interface FusedRecurrentArgs {
   trainable?: boolean;
 }
 
-const GATES: Record<FusedCellType, number> = { rnn: 1, lstm: 4, gru: 3 };
-const STANDARD_CLASS: Record<FusedCellType, string> = { rnn: 'SimpleRNN', lstm: 'LSTM', gru: 'GRU' };
+const GATES: Record<FusedCellType, number> = { rnn: 1, lstm: 4, gru: 3, rau: 5 };
+/** tfjs has no RAU layer: a RAU stays this class in model.json (loadable where xrun is imported). */
+const STANDARD_CLASS: Partial<Record<FusedCellType, string>> = { rnn: 'SimpleRNN', lstm: 'LSTM', gru: 'GRU' };
+
+/** Whether `standardLayerConfig` can describe this cell as a stock tfjs layer. */
+export const hasStandardLayer = (cell: string): boolean => cell in STANDARD_CLASS;
 
 function toInitializer(init: InitializerLike | undefined, fallback: () => Initializer): Initializer {
   if (init === undefined || init === null) return fallback();
@@ -132,8 +136,13 @@ export class FusedRecurrent extends tf.layers.Layer {
       const H = this.units;
       const G = this.gates * H;
 
-      // LSTM gates are regrouped from i,f,c,o to i,f,o,c, so one sigmoid covers i,f,o.
+      // LSTM gates are regrouped from i,f,c,o to i,f,o,c, so one sigmoid covers i,f,o;
+      // RAU's from z,r,h,c,a to z,r,c,a,h, so one matMul of h covers every block but h's.
       const regroup = (w: tf.Tensor): tf.Tensor => {
+        if (this.cell === 'rau') {
+          const [zr, hh, ca] = tf.split(w, [2 * H, H, 2 * H], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+          return tf.concat([zr, ca, hh], -1);
+        }
         if (this.cell !== 'lstm') return w;
         const [i, f, c, o] = tf.split(w, 4, -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         return tf.concat([i, f, o, c], -1);
@@ -159,6 +168,9 @@ export class FusedRecurrent extends tf.layers.Layer {
         if (this.cell === 'gru') {
           const [pzr, ph] = tf.split(perStep, [2 * H, H], -1) as [tf.Tensor, tf.Tensor];
           hs = this.runGru(order(unstackSteps(pzr)), order(unstackSteps(ph)), u);
+        } else if (this.cell === 'rau') {
+          const [pzrca, ph] = tf.split(perStep, [4 * H, H], -1) as [tf.Tensor, tf.Tensor];
+          hs = this.runRau(order(unstackSteps(pzrca)), order(unstackSteps(ph)), u);
         } else {
           const xs = order(unstackSteps(perStep));
           hs = this.cell === 'lstm' ? this.runLstm(xs, u) : this.runRnn(xs, u);
@@ -217,6 +229,40 @@ export class FusedRecurrent extends tf.layers.Layer {
         const [z, r] = tf.split(tf.sigmoid(tf.add(xzr[s]!, tf.matMul(h, uzr))), 2, -1) as [tf.Tensor, tf.Tensor];
         const hh = tf.tanh(tf.add(xh[s]!, tf.matMul(tf.mul(r, h), uh)));
         h = tf.add(hh, tf.mul(z, tf.sub(h, hh)));
+      }
+      out.push(h);
+    }
+    return out;
+  }
+
+  /**
+   * Recurrent attention unit (Niu, Zhong et al., Neurocomputing 517, 2023; arXiv 1810.12754):
+   * the GRU above plus an attention gate computed from x_t and h_{t-1},
+   *   c = x Wc + bc + h Uc,  a = softmax(c) over the hidden units,
+   *   hat = a * relu(x Wa + ba + h Ua),
+   *   h' = z h + (1 - z) hh + hat.
+   * The paper writes the update gate the other way round ((1 - z) h + z hh); the two are the
+   * same model with z renamed, and this way RAU shares GRU's weights layout and maths
+   * exactly where they overlap. Weights per direction: kernel and recurrent kernel with
+   * blocks z, r, h, c, a (5 x units wide), one bias.
+   */
+  private runRau(xzrca: tf.Tensor[], xh: tf.Tensor[], recurrent: tf.Tensor): tf.Tensor[] {
+    const H = this.units;
+    const [uzrca, uh] = tf.split(recurrent, [4 * H, H], -1) as [tf.Tensor, tf.Tensor];
+    const out: tf.Tensor[] = [];
+    let h: tf.Tensor | undefined;
+    for (let s = 0; s < xzrca.length; s++) {
+      const g = h === undefined ? xzrca[s]! : tf.add(xzrca[s]!, tf.matMul(h, uzrca));
+      const [zr, c, a] = tf.split(g, [2 * H, H, H], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [z, r] = tf.split(tf.sigmoid(zr), 2, -1) as [tf.Tensor, tf.Tensor];
+      const attended = tf.mul(tf.softmax(c), tf.relu(a));
+      if (h === undefined) {
+        // h0 = 0: (r h0) U = 0 and z h0 = 0.
+        const hh = tf.tanh(xh[s]!);
+        h = tf.add(tf.sub(hh, tf.mul(z, hh)), attended);
+      } else {
+        const hh = tf.tanh(tf.add(xh[s]!, tf.matMul(tf.mul(r, h), uh)));
+        h = tf.add(tf.add(hh, tf.mul(z, tf.sub(h, hh))), attended);
       }
       out.push(h);
     }
@@ -303,7 +349,9 @@ export function standardLayerConfig(config: Record<string, unknown>): { class_na
     unroll: false,
   };
   const inputShape = get('batchInputShape');
-  const standard = { class_name: STANDARD_CLASS[cell], config: rnnConfig };
+  const className = STANDARD_CLASS[cell];
+  if (className === undefined) throw new Error(`no standard tfjs layer computes a '${cell}' cell`);
+  const standard = { class_name: className, config: rnnConfig };
   if (!bidirectional) {
     if (inputShape !== undefined) rnnConfig['batch_input_shape'] = inputShape;
     return standard;

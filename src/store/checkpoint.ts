@@ -13,7 +13,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FusedRecurrent, standardLayerConfig } from '../model/fused-recurrent.js';
+import { FusedRecurrent, hasStandardLayer, standardLayerConfig } from '../model/fused-recurrent.js';
 import { SeededDropout } from '../model/seeded-dropout.js';
 import { exactStateOf, restoreExactState, type ExactState } from '../train/optimizer.js';
 import type { MetricsRow } from './metrics-row.js';
@@ -83,7 +83,7 @@ function portableTopology(topology: unknown): unknown {
     if (layer && typeof layer === 'object' && layer.class_name === SeededDropout.className) {
       return { ...layer, class_name: 'Dropout', config: { ...layer.config, noise_shape: null, seed: null } };
     }
-    if (layer && typeof layer === 'object' && layer.class_name === FusedRecurrent.className) {
+    if (layer && typeof layer === 'object' && layer.class_name === FusedRecurrent.className && hasStandardLayer(String(layer.config?.cell))) {
       return { ...layer, ...standardLayerConfig(layer.config!) };
     }
     return value;

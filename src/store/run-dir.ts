@@ -17,7 +17,7 @@ import { stringify as yamlStringify } from 'yaml';
 import type { RunConfig } from '../config/resolve.js';
 import { RunStoreError } from '../errors.js';
 import { appendLineDurable, recoverDir, removeStaleTemps, writeFileAtomic } from './atomic.js';
-import { METRICS_COLUMNS, type MetricsRow } from './metrics-row.js';
+import { columnsOfRow, METRICS_COLUMNS, type MetricsRow } from './metrics-row.js';
 import type { MachineInfo } from '../util/machine.js';
 
 export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted';
@@ -121,10 +121,13 @@ export class RunDir {
     }
   }
 
-  /** A fresh metrics.csv holding only the header (plus `rows`, when rebuilding after a resume). */
-  async resetMetrics(rows: MetricsRow[] = []): Promise<void> {
+  /**
+   * A fresh metrics.csv holding only the header (plus `rows`, when rebuilding after a
+   * resume). `columns` defaults to those of the rows, or the base columns.
+   */
+  async resetMetrics(rows: MetricsRow[] = [], columns?: (keyof MetricsRow)[]): Promise<void> {
     await mkdir(this.path, { recursive: true });
-    await writeFileAtomic(this.metricsFile, formatMetrics(rows, true));
+    await writeFileAtomic(this.metricsFile, formatMetrics(rows, true, columns));
   }
 
   async appendMetrics(row: MetricsRow): Promise<void> {
@@ -159,8 +162,9 @@ export class RunDir {
   }
 }
 
-export function formatMetrics(rows: MetricsRow[], header: boolean): string {
-  return csvStringify(rows, { header, columns: [...METRICS_COLUMNS] });
+export function formatMetrics(rows: MetricsRow[], header: boolean, columns?: (keyof MetricsRow)[]): string {
+  const cols = columns ?? (rows[0] ? columnsOfRow(rows[0]) : [...METRICS_COLUMNS]);
+  return csvStringify(rows, { header, columns: cols });
 }
 
 /**

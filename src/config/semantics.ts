@@ -1,0 +1,67 @@
+/**
+ * Checks the schema cannot express, on one run's config: that the model's layers fit the
+ * images they will receive, and that the training recipe has what it needs (a validation
+ * split for a val_* early-stopping metric). Each problem names its place in the file.
+ */
+import { inferShapes, nameLayers, presetLayers } from './layers.js';
+import { resolveModel } from './resolve.js';
+import type { DatasetSpec, Experiment } from './schema.js';
+import type { Problem } from './validate.js';
+
+/** Image size and classes of the built-in sets; `idx` files are only measured when loaded. */
+const KNOWN_INPUT: Partial<Record<DatasetSpec['name'], { shape: number[]; classes: number; train: number }>> = {
+  mnist: { shape: [28, 28, 1], classes: 10, train: 60000 },
+  'fashion-mnist': { shape: [28, 28, 1], classes: 10, train: 60000 },
+};
+
+export function runProblems(config: Experiment & { model: string }): Problem[] {
+  return [...modelProblems(config), ...recipeProblems(config)];
+}
+
+function modelProblems(config: Experiment & { model: string }): Problem[] {
+  const input = KNOWN_INPUT[config.dataset.name];
+  const spec = config.models[config.model];
+  if (!input || !spec) return [];
+  const resolved = resolveModel(spec);
+  const layers = resolved.type === 'stack' ? nameLayers(resolved.layers) : presetLayers(resolved);
+  const { problem } = inferShapes(layers, input.shape, input.classes);
+  if (!problem) return [];
+  const base = ['models', config.model];
+  if (resolved.type === 'stack') {
+    const index = Math.min(problem.index, layers.length - 1);
+    const which = problem.index < layers.length ? `layer ${index + 1}` : 'after the last layer';
+    return [{ path: [...base, 'layers', index], at: 'value', message: `${which}: ${problem.message}` }];
+  }
+  // Only a cnn preset can misfit: too many pooling blocks for the image.
+  return [{ path: [...base, 'filters'], at: 'value', message: `${problem.message} (each filter count adds a conv block that halves the image)` }];
+}
+
+function recipeProblems(config: Experiment & { model: string }): Problem[] {
+  const problems: Problem[] = [];
+  const validation = config.dataset.validation;
+  if (validation !== undefined && validation >= 1 && !Number.isInteger(validation)) {
+    problems.push({
+      path: ['dataset', 'validation'],
+      at: 'value',
+      message: `must be a whole number of examples (>= 1) or a fraction below 1, got ${validation}`,
+    });
+  }
+  const train = config.dataset.subset?.train ?? KNOWN_INPUT[config.dataset.name]?.train;
+  if (validation !== undefined && validation >= 1 && train !== undefined && validation >= train) {
+    problems.push({
+      path: ['dataset', 'validation'],
+      at: 'value',
+      message: `holds out ${validation} examples but the training split has only ${train}; leave some to train on`,
+    });
+  }
+  const early = config.training?.earlyStopping;
+  const metric = early?.metric ?? 'val_loss';
+  if (early && metric.startsWith('val_') && validation === undefined) {
+    problems.push({
+      path: early.metric === undefined ? ['training', 'earlyStopping'] : ['training', 'earlyStopping', 'metric'],
+      at: 'value',
+      message: `early stopping on ${metric} needs a validation split: set dataset.validation (e.g. 0.1), or watch train_loss`,
+    });
+  }
+  return problems;
+}
