@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { loadPlan, type ExperimentPlan } from '../config/load.js';
+import type { RunConfig } from '../config/resolve.js';
+import { parameterCountOf } from '../config/semantics.js';
 import { DataError, UsageError } from '../errors.js';
 import { formatValue } from '../grid/expand.js';
 import { formatDuration } from '../report/summary.js';
@@ -46,6 +48,7 @@ export async function planCommand(argv: string[]): Promise<number> {
       hash: d.run.hash,
       dir: d.dir,
       values: Object.fromEntries(d.run.values.map((v) => [v.axis, v.value])),
+      params: paramsOf(d.run.config) ?? null,
     }));
     console.log(JSON.stringify({ name: plan.name, output: plan.outputDir, projectRoot: plan.projectRoot, gridSize: plan.gridSize, runs }, null, 2));
     return 0;
@@ -56,6 +59,11 @@ export async function planCommand(argv: string[]): Promise<number> {
       { key: 'index', header: '#', align: 'right' },
       { key: 'run' },
       ...axes.map((axis) => ({ key: axis, format: (v: Cell) => (v === undefined || v === null ? '-' : String(v)) })),
+      {
+        key: 'params',
+        align: 'right' as const,
+        format: (v: Cell) => (typeof v === 'number' ? v.toLocaleString('en-US') : format === 'table' || format === 'md' ? '?' : ''),
+      },
       { key: 'action', format: (v: Cell) => (v === 'run' ? 'new' : String(v)) },
       { key: 'why', format: (v: Cell, row: Row) => (row.action === 'run' && v === 'new' ? '' : String(v ?? '')) },
       ...(format === 'csv' ? [{ key: 'hash' }, { key: 'dir' }] : []),
@@ -64,6 +72,7 @@ export async function planCommand(argv: string[]): Promise<number> {
       index: i + 1,
       run: d.run.id,
       ...Object.fromEntries(d.run.values.map((v) => [v.axis, formatValue(v.value)])),
+      params: paramsOf(d.run.config) ?? null,
       action: d.action,
       why: d.reason,
       hash: d.run.hash,
@@ -131,7 +140,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       { key: 'status' },
       { key: 'epochs_done', header: 'epochs', align: 'right', format: (v, row) => (v === undefined ? '' : `${v}/${row.epochs}`) },
       { key: 'epochs', header: 'of', align: 'right' },
-      { key: 'best_test_accuracy', header: 'best test acc', align: 'right', format: fixed },
+      { key: 'best_test_accuracy', header: 'test acc at best val', align: 'right', format: fixed },
       { key: 'test_accuracy', header: 'test acc', align: 'right', format: fixed },
       { key: 'seconds', header: 'time', align: 'right', format: (v) => (typeof v === 'number' ? formatDuration(v) : '') },
     ],
@@ -158,8 +167,14 @@ function describeOutput(plan: ExperimentPlan): string {
   return `${given === undefined ? `runs/${plan.name}` : `output ${given}`} relative to the project root ${plan.projectRoot}`;
 }
 
+/** Weights of the run's model; undefined where the image size is only known from the data files. */
+function paramsOf(config: RunConfig): number | undefined {
+  return parameterCountOf(config.dataset, config.models[config.model]!);
+}
+
 /** A 'running' record whose process is gone was stopped hard; the next run resumes it. */
 function describeStatus(record: RunRecord): string {
+  if (record.status === 'completed' && record.stoppedEarly) return `completed (stopped early after ${record.stoppedEarly.epoch})`;
   if (record.status !== 'running') return record.status;
   return record.pid === undefined || processAlive(record.pid) ? 'running' : 'stopped (resumable)';
 }

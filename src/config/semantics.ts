@@ -4,7 +4,7 @@
  * split for a val_* early-stopping metric). Each problem names its place in the file.
  */
 import { inferShapes, nameLayers, presetLayers } from './layers.js';
-import { resolveModel } from './resolve.js';
+import { resolveModel, type ResolvedModel } from './resolve.js';
 import type { DatasetSpec, Experiment } from './schema.js';
 import type { Problem } from './validate.js';
 
@@ -13,6 +13,15 @@ const KNOWN_INPUT: Partial<Record<DatasetSpec['name'], { shape: number[]; classe
   mnist: { shape: [28, 28, 1], classes: 10, train: 60000 },
   'fashion-mnist': { shape: [28, 28, 1], classes: 10, train: 60000 },
 };
+
+/** Weights of a run's model (output layer and batch-norm statistics included), when the image size is known. */
+export function parameterCountOf(dataset: DatasetSpec, model: ResolvedModel): number | undefined {
+  const input = KNOWN_INPUT[dataset.name];
+  if (!input) return undefined;
+  const layers = model.type === 'stack' ? nameLayers(model.layers) : presetLayers(model);
+  const { params, problem } = inferShapes(layers, input.shape, input.classes);
+  return problem ? undefined : params;
+}
 
 export function runProblems(config: Experiment & { model: string }): Problem[] {
   return [...modelProblems(config), ...recipeProblems(config)];

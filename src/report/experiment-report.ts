@@ -59,6 +59,7 @@ export async function writeExperimentReport(plan: ExperimentPlan, options: Exper
       rows: await store.readMetrics().catch(() => []),
       trainingSeconds: record.trainingSeconds,
       values: Object.fromEntries(Object.entries(record.values ?? {}).map(([axis, v]) => [axis, formatValue(v)])),
+      ...(record.stoppedEarly ? { stoppedEarly: record.stoppedEarly } : {}),
     });
   }
   const table = summaryTable(inputs);

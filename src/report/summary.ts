@@ -11,6 +11,8 @@ export interface RunSummaryInput {
   trainingSeconds: number;
   /** The sweep values of this run, e.g. `{ model: 'lstm', hidden: 128 }`. */
   values: Record<string, unknown>;
+  /** Why the run ended before its last epoch, when early stopping ended it. */
+  stoppedEarly?: { epoch: number; reason: string };
 }
 
 export interface SummaryRow {
@@ -24,7 +26,13 @@ export interface SummaryRow {
   test_loss: number | null;
   train_accuracy: number | null;
   train_loss: number | null;
+  /**
+   * The epoch with the highest validation accuracy and the test accuracy there; null
+   * without a validation split (no epoch is selected on the test set).
+   */
+  best_epoch: number | null;
   best_test_accuracy: number | null;
+  stoppedEarly?: { epoch: number; reason: string };
   /** `MM:SS`, or `H:MM:SS` past an hour; empty when unknown. */
   time: string;
   seconds: number | null;
@@ -35,6 +43,7 @@ const METRIC_FIELDS = [
   'test_loss',
   'train_accuracy',
   'train_loss',
+  'best_epoch',
   'best_test_accuracy',
 ] as const;
 
@@ -61,7 +70,8 @@ export function summaryTable(runs: RunSummaryInput[]): SummaryRow[] {
   return runs.map((run) => {
     const rows = [...run.rows].sort((x, y) => x.epoch - y.epoch);
     const last = rows.at(-1);
-    const accuracies = rows.map((r) => r.test_accuracy).filter((v) => Number.isFinite(v));
+    let best: MetricsRow | undefined;
+    for (const r of rows) if (r.val_accuracy !== undefined && Number.isFinite(r.val_accuracy) && (!best || r.val_accuracy > best.val_accuracy!)) best = r;
     // A run that never got going has no training time to report, only its status.
     const seconds =
       Number.isFinite(run.trainingSeconds) && !(rows.length === 0 && run.trainingSeconds === 0)
@@ -76,7 +86,9 @@ export function summaryTable(runs: RunSummaryInput[]): SummaryRow[] {
       test_loss: finiteOrNull(last?.test_loss),
       train_accuracy: finiteOrNull(last?.train_accuracy),
       train_loss: finiteOrNull(last?.train_loss),
-      best_test_accuracy: accuracies.length > 0 ? Math.max(...accuracies) : null,
+      best_epoch: best?.epoch ?? null,
+      best_test_accuracy: finiteOrNull(best?.test_accuracy),
+      ...(run.stoppedEarly ? { stoppedEarly: run.stoppedEarly } : {}),
       time: seconds === null ? '' : formatDuration(seconds),
       seconds,
     };
@@ -157,7 +169,8 @@ export function summaryMarkdown(rows: SummaryRow[], title: string): string {
     'test loss',
     'train accuracy',
     'train loss',
-    'best test accuracy',
+    'best epoch',
+    'test accuracy at best',
     'time',
   ];
   const align: Align[] = [
@@ -165,6 +178,7 @@ export function summaryMarkdown(rows: SummaryRow[], title: string): string {
     'left',
     'right',
     ...values.map((v): Align => (rows.every((r) => isNumeric(r.values[v.key])) ? 'right' : 'left')),
+    'right',
     'right',
     'right',
     'right',
@@ -181,11 +195,27 @@ export function summaryMarkdown(rows: SummaryRow[], title: string): string {
     bold(fixed4(r.test_loss), r.test_loss !== null && r.test_loss === lowestLoss),
     fixed4(r.train_accuracy),
     fixed4(r.train_loss),
+    r.best_epoch === null ? '' : String(r.best_epoch),
     fixed4(r.best_test_accuracy),
     r.time,
   ]);
   const heading = title.trim() === '' ? '' : `## ${title.trim()}\n\n`;
-  return `${heading}${markdownTable(header, body, align)}\n`;
+  return `${heading}${markdownTable(header, body, align)}\n\n${selectionNote(rows)}`;
+}
+
+/** Says which epoch the numbers come from, and which runs early stopping ended. */
+function selectionNote(rows: readonly SummaryRow[]): string {
+  const selected = rows.some((r) => r.best_epoch !== null);
+  const lines = [
+    selected
+      ? 'Test metrics are from each run\'s final epoch. *best epoch* is chosen on the validation split ' +
+        '(highest val_accuracy; its checkpoint is checkpoints/best), and *test accuracy at best* is the test ' +
+        'accuracy of that epoch.'
+      : 'Test metrics are from each run\'s final epoch. No epoch is selected: without a validation split ' +
+        '(dataset.validation) choosing one on the test set would make its score optimistic.',
+  ];
+  for (const r of rows) if (r.stoppedEarly) lines.push(`- ${r.run}: stopped after epoch ${r.stoppedEarly.epoch}; ${r.stoppedEarly.reason}.`);
+  return `${lines.join('\n')}\n`;
 }
 
 function isNumeric(value: unknown): boolean {

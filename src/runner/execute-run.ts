@@ -10,11 +10,12 @@ import { buildModel } from '../model/build.js';
 import { trainingPlotSpec } from '../report/plots.js';
 import { writePlot } from '../report/write-plot.js';
 import { readCheckpoint, serializeCheckpoint, writeCheckpoint, type TrainingState } from '../store/checkpoint.js';
-import type { MetricsRow } from '../store/metrics-row.js';
+import { metricsColumns, type MetricsRow } from '../store/metrics-row.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
 import { selectBackend, type BackendInfo } from '../train/backend.js';
 import { assertFitsAdapter } from '../train/gpu-limits.js';
 import { createOptimizer } from '../train/optimizer.js';
+import { hasSchedule } from '../train/schedule.js';
 import { NonFiniteLossError, StoppedError, train, type BatchProgress } from '../train/trainer.js';
 import { confusionMatrix } from '../train/confusion.js';
 import { writeConfusion } from '../store/confusion-csv.js';
@@ -96,10 +97,13 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
       }
     }
     let startEpoch = 1;
+    // The best epoch is chosen on validation accuracy; without a validation split nothing
+    // is chosen (choosing on the test set would make its score optimistic).
+    const selects = config.dataset.validation !== undefined;
     let best = -Infinity;
     if (resumed) {
       startEpoch = resumed.epoch + 1;
-      best = resumed.bestTestAccuracy;
+      best = resumed.bestValAccuracy ?? -Infinity;
       record.epochsCompleted = resumed.epoch;
       record.trainingSeconds = resumed.elapsedSeconds;
       record.final = resumed.metrics;
@@ -111,7 +115,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
       control.emit({ type: 'resumed', epoch: resumed.epoch });
     } else {
       await writeRunConfig(store, job);
-      await store.resetMetrics();
+      await store.resetMetrics([], metricsColumns({ validation: selects, lr: hasSchedule(config.training) }));
     }
     await store.writeRecord(record);
 
@@ -123,19 +127,20 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
       optimizer,
       startEpoch,
       elapsedBefore: record.trainingSeconds,
+      history: [...rows],
       hooks: {
         onBatchEnd: (progress) => control.emit({ type: 'batch', progress }),
         shouldStop: () => control.shouldStop(),
         onEpochEnd: async (row) => {
-          const isBest = row.test_accuracy > best;
-          if (isBest) best = row.test_accuracy;
+          const isBest = selects && row.val_accuracy !== undefined && row.val_accuracy > best;
+          if (isBest) best = row.val_accuracy!;
           const state: TrainingState = {
             epoch: row.epoch,
             elapsedSeconds: row.elapsed_seconds,
             hash: job.hash,
             hashExceptEpochs: configHashExceptEpochs(config),
             metrics: row,
-            bestTestAccuracy: best,
+            ...(selects ? { bestValAccuracy: best } : {}),
           };
           // Checkpoint first: a crash before the CSV row is repaired from state.json on resume.
           const artifacts = await serializeCheckpoint(model!, optimizer!, state);
@@ -146,7 +151,9 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
           record.epochsCompleted = row.epoch;
           record.trainingSeconds = row.elapsed_seconds;
           record.final = row;
-          if (isBest) record.best = { epoch: row.epoch, test_accuracy: row.test_accuracy };
+          if (isBest) {
+            record.best = { epoch: row.epoch, val_accuracy: row.val_accuracy!, test_accuracy: row.test_accuracy, test_loss: row.test_loss };
+          }
           await store.writeRecord(record);
           try {
             await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
@@ -159,6 +166,10 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
             }
           }
           control.emit({ type: 'epoch', row, epochs: config.training.epochs });
+        },
+        onEarlyStop: async (stop) => {
+          record.stoppedEarly = stop;
+          await store.writeRecord(record);
         },
       },
     });

@@ -29,7 +29,8 @@ export interface TrainingState {
   /** The hash without training.epochs: a run continued to more epochs resumes from it too. */
   hashExceptEpochs?: string;
   metrics: MetricsRow;
-  bestTestAccuracy: number;
+  /** Best validation accuracy so far; only with a validation split. */
+  bestValAccuracy?: number;
 }
 
 interface Artifacts {

@@ -7,7 +7,7 @@
  *   <run>/metrics.csv       one row per finished epoch
  *   <run>/run.json          status, times, backend, versions, final metrics
  *   <run>/checkpoints/last  model.json + weights.bin (+ optimiser state) after each epoch
- *   <run>/checkpoints/best  the same, at the best test accuracy so far
+ *   <run>/checkpoints/best  the same, at the best validation accuracy (with dataset.validation only)
  *   <run>/plots/            training.vl.json, training.svg, training.png
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -54,7 +54,13 @@ export interface RunRecord {
   machine?: MachineInfo;
   pid?: number;
   final?: MetricsRow;
-  best?: { epoch: number; test_accuracy: number };
+  /**
+   * The epoch with the best validation accuracy, and its test metrics (checkpoints/best).
+   * Absent without a validation split: nothing is selected on the test set.
+   */
+  best?: { epoch: number; val_accuracy: number; test_accuracy: number; test_loss: number };
+  /** Set when early stopping ended the run before its last epoch (status stays 'completed'). */
+  stoppedEarly?: { epoch: number; bestEpoch: number; reason: string };
   error?: { message: string; stack?: string };
   /** Problems that did not stop the run (a plot that failed to render). */
   warnings?: string[];

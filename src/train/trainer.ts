@@ -12,6 +12,8 @@ import type { MetricsRow } from '../store/metrics-row.js';
 import { deriveSeed, shuffledIndices } from '../util/random.js';
 import { BatchStatsReader, readPairs, type BatchStat } from './batch-stats.js';
 import { throwIfDeviceFailed } from './device-errors.js';
+import { earlyStopAfter, type EarlyStop } from './early-stopping.js';
+import { hasSchedule, learningRateAt, setLearningRate } from './schedule.js';
 
 export interface BatchProgress {
   epoch: number;
@@ -32,6 +34,8 @@ export interface TrainHooks {
   onEpochEnd?(row: MetricsRow): Promise<void> | void;
   /** Polled after every batch; true abandons the epoch in progress. */
   shouldStop?(): boolean;
+  /** Early stopping ended training after `stop.epoch` (fires instead of the next epoch). */
+  onEarlyStop?(stop: EarlyStop): Promise<void> | void;
 }
 
 export class NonFiniteLossError extends Error {
@@ -60,6 +64,16 @@ export interface TrainOptions {
   evalBatchSize?: number;
   /** Batches between reads of the loss and accuracy (timing only; does not change results). */
   readEvery?: number;
+  /** Metrics of the epochs before `startEpoch`, for early stopping across a resume. */
+  history?: MetricsRow[];
+}
+
+/** The per-step parts of the training recipe. */
+export interface StepRecipe {
+  labelSmoothing: number;
+  clipNorm: number;
+  /** Decoupled weight decay already multiplied by the epoch's rate. */
+  decay: number;
 }
 
 /**
@@ -78,9 +92,26 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
   const dropouts = seededDropoutLayers(model);
   const rows: MetricsRow[] = [];
   let elapsed = options.elapsedBefore ?? 0;
+  const training = config.training;
+  const history = [...(options.history ?? [])];
+  const early = training.earlyStopping;
+  // A run stopped early, then resumed (killed before it was marked completed), stays stopped.
+  const stoppedBefore = early && history.length > 0 ? earlyStopAfter(history, early) : undefined;
+  if (stoppedBefore) {
+    await hooks.onEarlyStop?.(stoppedBefore);
+    return rows;
+  }
+  const scheduled = hasSchedule(training);
 
   for (let epoch = options.startEpoch ?? 1; epoch <= epochs; epoch++) {
     const started = performance.now();
+    const rate = learningRateAt(training, epoch);
+    if (scheduled) setLearningRate(optimizer, rate);
+    const recipe: StepRecipe = {
+      labelSmoothing: training.labelSmoothing ?? 0,
+      clipNorm: training.clipNorm ?? 0,
+      decay: rate * (training.weightDecay ?? 0),
+    };
     const order = shuffledIndices(data.train.count, deriveSeed(config.seed, 'shuffle', epoch));
     const batches = Math.ceil(data.train.count / batchSize);
     let lossSum = 0;
@@ -115,7 +146,7 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
     for (let b = 0; b < batches; b++) {
       const idx = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, data.train.count));
       for (const d of dropouts) d.setStepSeed(deriveSeed(config.seed, 'dropout', d.name, epoch, b));
-      reader.add(trainStep(model, optimizer, vars, data.train, idx, classes), b + 1, idx.length);
+      reader.add(trainStep(model, optimizer, vars, data.train, idx, classes, recipe), b + 1, idx.length);
       if (reader.due) account(await reader.rotate());
       // Without a turn of the event loop now and then, a stop request, a signal or the
       // parent's death would only be noticed between epochs (wasm and cpu never wait).
@@ -129,6 +160,7 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
       }
     }
     account(await reader.drain());
+    const val = data.validation ? await evaluate(model, data.validation, classes, options.evalBatchSize ?? 500) : undefined;
     const test = await evaluate(model, data.test, classes, options.evalBatchSize ?? 500);
     const seconds = (performance.now() - started) / 1000;
     elapsed += seconds;
@@ -136,13 +168,21 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
       epoch,
       train_loss: lossSum / seen,
       train_accuracy: correct / seen,
+      ...(val ? { val_loss: val.loss, val_accuracy: val.accuracy } : {}),
       test_loss: test.loss,
       test_accuracy: test.accuracy,
+      ...(scheduled ? { lr: rate } : {}),
       epoch_seconds: seconds,
       elapsed_seconds: elapsed,
     };
     rows.push(row);
+    history.push(row);
     await hooks.onEpochEnd?.(row);
+    const stop = early ? earlyStopAfter(history, early) : undefined;
+    if (stop?.epoch === epoch && epoch < epochs) {
+      await hooks.onEarlyStop?.(stop);
+      break;
+    }
   }
   return rows;
 }
@@ -155,6 +195,7 @@ export function trainStep(
   split: Split,
   idx: Int32Array,
   classes: number,
+  recipe: StepRecipe = { labelSmoothing: 0, clipNorm: 0, decay: 0 },
 ): tf.Tensor1D {
   return tf.tidy(() => {
     const indices = tf.tensor1d(idx, 'int32');
@@ -162,20 +203,37 @@ export function trainStep(
     const labels = tf.gather(split.y, indices);
     const onehot = tf.oneHot(labels, classes);
     let hits: tf.Scalar | undefined;
-    const loss = optimizer.minimize(
-      () => {
-        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
-        return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-      },
-      true,
-      vars,
-    )!;
+    const lossFn = () => {
+      const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+      hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, recipe.labelSmoothing) as tf.Scalar;
+    };
+    let loss: tf.Scalar;
+    if (recipe.clipNorm > 0) {
+      const { value, grads } = optimizer.computeGradients(lossFn, vars);
+      optimizer.applyGradients(clipByGlobalNorm(grads, recipe.clipNorm));
+      loss = value;
+    } else {
+      loss = optimizer.minimize(lossFn, true, vars)!;
+    }
+    // Decoupled weight decay (Loshchilov & Hutter's AdamW): kernels only, not biases or
+    // normalisation scales, shrunk after the optimiser's own update.
+    if (recipe.decay > 0) {
+      for (const v of vars) if (v.rank >= 2) v.assign(tf.mul(v, 1 - recipe.decay));
+    }
     const stats = tf.stack([loss, hits!]) as tf.Tensor1D;
     // tf.keep lifted `hits` out of minimize's scope; this tidy would not free it.
     hits!.dispose();
     return stats;
   });
+}
+
+/** Scales all gradients together so their global L2 norm is at most `maxNorm`. */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
+  const list = Object.values(grads);
+  const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+  const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
+  return Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));
 }
 
 export async function evaluate(
