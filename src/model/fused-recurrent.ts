@@ -162,7 +162,9 @@ export class FusedRecurrent extends tf.layers.Layer {
       // kernel, which is slow on wasm) and its outputs are put back into time order.
       const outputs = perDirection.map((p, d) => {
         const perStep = tf.reshape(p, [steps, batch, G]);
-        const order = <T>(list: T[]): T[] => (d === 0 ? list : list.reverse());
+        // A reversed copy: tf.unstack's own output list is what its gradient reads back,
+        // so reversing that list in place would send each step's gradient to another step.
+        const order = <T>(list: T[]): T[] => (d === 0 ? list : [...list].reverse());
         const u = recurrent[d]!;
         let hs: tf.Tensor[];
         if (this.cell === 'gru') {
