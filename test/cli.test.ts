@@ -13,8 +13,6 @@ const RUN_FILES = [
   'confusion.csv',
   'checkpoints/last/model.json',
   'checkpoints/last/weights.bin',
-  'checkpoints/best/model.json',
-  'checkpoints/best/weights.bin',
   'plots/training.svg',
   'plots/training.png',
   'plots/training.vl.json',
@@ -45,6 +43,9 @@ describe('xrun run', () => {
       expect(record.final.epoch).toBe(2);
       expect(record.final.test_accuracy).toBeGreaterThan(0.1);
       expect(Date.parse(record.endedAt)).toBeGreaterThanOrEqual(Date.parse(record.startedAt));
+      // No validation split: no epoch is selected, so there is no best checkpoint.
+      expect(existsSync(join(out, run, 'checkpoints/best'))).toBe(false);
+      expect(record.best).toBeUndefined();
       const png = readFileSync(join(out, run, 'plots/training.png'));
       expect(png.subarray(1, 4).toString()).toBe('PNG');
     }
@@ -52,6 +53,7 @@ describe('xrun run', () => {
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('model=cnn');
     expect(summary).toMatch(/\| \d\d:\d\d \|/);
+    expect(summary).toContain("Test metrics are from each run's final epoch. No epoch is selected");
     expect(first.stdout).toMatch(/\[model=cnn\] epoch 1\/2 .*test loss/);
   });
 
@@ -107,7 +109,7 @@ describe('xrun run', () => {
     const plan = xrun(['plan', 'exp.yaml'], dir);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('tiny: 2 run(s)');
-    expect(plan.stdout).toMatch(/model=lstm\s+lstm\s+skip/);
+    expect(plan.stdout).toMatch(/model=lstm\s+lstm\s+[\d,]+\s+skip/);
     const json = JSON.parse(xrun(['plan', 'exp.yaml', '--format', 'json', '--set', 'sweep.training.epochs=[1,2,3]'], dir).stdout);
     expect(json.runs).toHaveLength(6);
   });

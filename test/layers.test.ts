@@ -156,7 +156,7 @@ models:
 `);
     expect(ds).toHaveLength(1);
     expect([ds[0]!.line, ds[0]!.col]).toEqual([8, 9]);
-    expect(ds[0]!.message).toContain('models.bad.layers.1: layer 2: lstm receives [28, 28, 8]: needs [steps, features]');
+    expect(ds[0]!.message).toContain('models.bad.layers.1: lstm receives [28, 28, 8]: needs [steps, features]');
   });
 
   it('a cnn preset with more pooling blocks than the image allows points at filters', () => {

@@ -251,7 +251,7 @@ describe('stopping on a signal', () => {
     writeFileSync(join(runDir, `.run.json.tmp-${deadPid}-0123456789ab`), '{');
     writeFileSync(join(runDir, 'plots', `.training.png.tmp-${deadPid}-0123456789ab`), '');
     mkdirSync(join(out, `.summary.md.tmp-${deadPid}-0123456789ab`));
-    cpSync(join(runDir, 'checkpoints/best'), join(runDir, 'checkpoints/best.old'), { recursive: true });
+    cpSync(join(runDir, 'checkpoints/last'), join(runDir, 'checkpoints/last.old'), { recursive: true });
     expect(leftovers(dir)).toHaveLength(4);
 
     const resumed = xrun(['exp.yaml'], dir);

@@ -8,11 +8,12 @@ import {
 } from '../src/report/summary.js';
 import type { MetricsRow } from '../src/store/metrics-row.js';
 
-function row(epoch: number, testAccuracy: number, testLoss: number): MetricsRow {
+function row(epoch: number, testAccuracy: number, testLoss: number, valAccuracy?: number): MetricsRow {
   return {
     epoch,
     train_loss: testLoss - 0.01,
     train_accuracy: testAccuracy + 0.005,
+    ...(valAccuracy === undefined ? {} : { val_loss: 1 - valAccuracy, val_accuracy: valAccuracy }),
     test_loss: testLoss,
     test_accuracy: testAccuracy,
     epoch_seconds: 10,
@@ -54,9 +55,11 @@ const runs: RunSummaryInput[] = [
     id: '001-cnn',
     status: 'done',
     // Out of order on purpose: the final epoch is the highest, not the last given.
-    rows: [row(2, 0.9871, 0.0412), row(1, 0.97, 0.09), row(3, 0.9855, 0.0398)],
+    // The best epoch is chosen on validation (epoch 1), not on test (epoch 2).
+    rows: [row(2, 0.9871, 0.0412, 0.96), row(1, 0.97, 0.09, 0.97), row(3, 0.9855, 0.0398, 0.95)],
     trainingSeconds: 526.4,
     values: { model: 'cnn', hidden: 64 },
+    stoppedEarly: { epoch: 3, reason: 'early stopping: val_loss did not improve' },
   },
   {
     id: '002-lstm',
@@ -89,7 +92,7 @@ describe('formatDuration', () => {
 });
 
 describe('summaryTable', () => {
-  it('takes the final epoch, the best test accuracy and the training time', () => {
+  it('takes the final epoch, the best-on-validation epoch and the training time', () => {
     const [cnn, lstm, gru] = summaryTable(runs);
     expect(cnn).toMatchObject({
       run: '001-cnn',
@@ -97,17 +100,21 @@ describe('summaryTable', () => {
       epochs: 3,
       test_accuracy: 0.9855,
       test_loss: 0.0398,
-      best_test_accuracy: 0.9871,
+      best_epoch: 1,
+      best_test_accuracy: 0.97,
       time: '08:46',
       seconds: 526.4,
       values: { model: 'cnn', hidden: 64 },
     });
     expect(lstm?.time).toBe('1:02:03');
+    // Without validation nothing is selected on test.
+    expect(lstm).toMatchObject({ best_epoch: null, best_test_accuracy: null });
     expect(gru).toMatchObject({
       status: 'failed',
       epochs: 0,
       test_accuracy: null,
       test_loss: null,
+      best_epoch: null,
       best_test_accuracy: null,
       time: '',
       seconds: null,
@@ -117,15 +124,22 @@ describe('summaryTable', () => {
 
 describe('summaryMarkdown', () => {
   const md = summaryMarkdown(summaryTable(runs), 'MNIST results');
-  const lines = md.trimEnd().split('\n');
+  const lines = md.trimEnd().split('\n').slice(0, 7);
 
   it('has a heading and a GitHub table with the sweep columns', () => {
     expect(lines[0]).toBe('## MNIST results');
     expect(lines[2]).toBe(
-      '| run | status | epochs | model | hidden | layers | test accuracy | test loss | train accuracy | train loss | best test accuracy | time |',
+      '| run | status | epochs | model | hidden | layers | test accuracy | test loss | train accuracy | train loss | best epoch | test accuracy at best | time |',
     );
-    expect(lines[3]).toMatch(/^\| --- \| --- \| ---: \| --- \| ---: \| --- \|( ---: \|){6}$/);
+    expect(lines[3]).toMatch(/^\| --- \| --- \| ---: \| --- \| ---: \| --- \|( ---: \|){7}$/);
     expect(lines).toHaveLength(7);
+  });
+
+  it('says which epoch the numbers come from, and which runs stopped early', () => {
+    expect(md).toContain("Test metrics are from each run's final epoch. *best epoch* is chosen on the validation split");
+    expect(md).toContain('- 001-cnn: stopped after epoch 3; early stopping: val_loss did not improve.');
+    const plain = summaryMarkdown(summaryTable([runs[1]!]), '');
+    expect(plain).toContain('No epoch is selected: without a validation split');
   });
 
   it('bolds the best test accuracy and the lowest test loss only', () => {
@@ -139,7 +153,7 @@ describe('summaryMarkdown', () => {
   });
 
   it('keeps a failed run with its status and blank metrics, escaping pipes', () => {
-    expect(lines[6]).toBe('| 003-gru | failed | 0 | a,"quoted"\\|pipe | 128 |  |  |  |  |  |  |  |');
+    expect(lines[6]).toBe('| 003-gru | failed | 0 | a,"quoted"\\|pipe | 128 |  |  |  |  |  |  |  |  |');
   });
 });
 
@@ -157,6 +171,7 @@ describe('summaryCsv', () => {
       'test_loss',
       'train_accuracy',
       'train_loss',
+      'best_epoch',
       'best_test_accuracy',
       'time',
       'seconds',
@@ -165,12 +180,12 @@ describe('summaryCsv', () => {
     const [, cnn, lstm, gru] = parsed;
     expect(cnn).toEqual([
       '001-cnn', 'done', '3', 'cnn', '64', '',
-      '0.9855', '0.0398', String(0.9855 + 0.005), String(0.0398 - 0.01), '0.9871', '08:46', '526.4',
+      '0.9855', '0.0398', String(0.9855 + 0.005), String(0.0398 - 0.01), '1', '0.97', '08:46', '526.4',
     ]);
     expect(lstm?.[5]).toBe('[64,32]');
     expect(Number(lstm?.[6])).toBe(0.9912345);
     expect(gru?.slice(0, 4)).toEqual(['003-gru', 'failed', '0', 'a,"quoted"|pipe']);
-    expect(gru?.slice(6)).toEqual(['', '', '', '', '', '', '']);
+    expect(gru?.slice(6)).toEqual(['', '', '', '', '', '', '', '']);
   });
 
   it('renames a sweep key that collides with a fixed column', () => {

@@ -103,7 +103,7 @@ describe('training on real MNIST (wasm)', () => {
     });
     await writeCheckpoint(
       dir,
-      await serializeCheckpoint(first, firstOptimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row1!, bestTestAccuracy: 0 }),
+      await serializeCheckpoint(first, firstOptimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row1!}),
     );
     first.dispose();
 
@@ -124,7 +124,7 @@ describe('training on real MNIST (wasm)', () => {
     const optimizer = createOptimizer(cfg.training);
     const [row] = await train({ config: cfg, data, model, optimizer });
     const dir = join(mkdtempSync(join(tmpdir(), 'xrun-ckpt-')), 'best');
-    await writeCheckpoint(dir, await serializeCheckpoint(model, optimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row!, bestTestAccuracy: 0 }));
+    await writeCheckpoint(dir, await serializeCheckpoint(model, optimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row!}));
     // Only standard layer classes in model.json: any tfjs can load it, not just xrun.
     const topology = readFileSync(join(dir, 'model.json'), 'utf8');
     expect(topology).not.toContain('Xrun');
@@ -195,7 +195,7 @@ describe('damaged checkpoints', () => {
     const optimizer = createOptimizer(cfg.training);
     const [row] = await train({ config: cfg, data, model, optimizer });
     const dir = join(mkdtempSync(join(tmpdir(), 'xrun-ckpt-')), 'last');
-    const artifacts = await serializeCheckpoint(model, optimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row!, bestTestAccuracy: 0 });
+    const artifacts = await serializeCheckpoint(model, optimizer, { epoch: 1, elapsedSeconds: 1, hash: 'h', metrics: row!});
     await writeCheckpoint(dir, artifacts);
     expect(await readCheckpoint(dir)).toBeDefined();
     truncateSync(join(dir, 'weights.bin'), 100);

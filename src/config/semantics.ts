@@ -38,8 +38,8 @@ function modelProblems(config: Experiment & { model: string }): Problem[] {
   const base = ['models', config.model];
   if (resolved.type === 'stack') {
     const index = Math.min(problem.index, layers.length - 1);
-    const which = problem.index < layers.length ? `layer ${index + 1}` : 'after the last layer';
-    return [{ path: [...base, 'layers', index], at: 'value', message: `${which}: ${problem.message}` }];
+    const message = problem.index < layers.length ? problem.message : `after the last layer: ${problem.message}`;
+    return [{ path: [...base, 'layers', index], at: 'value', message }];
   }
   // Only a cnn preset can misfit: too many pooling blocks for the image.
   return [{ path: [...base, 'filters'], at: 'value', message: `${problem.message} (each filter count adds a conv block that halves the image)` }];
