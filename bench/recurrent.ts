@@ -6,6 +6,7 @@
  *   npx tsx bench/recurrent.ts lstm bilstm        some models (rnn, lstm, gru, birnn, bilstm, bigru)
  *   npx tsx bench/recurrent.ts --steps 20         timed steps per round (default 10; best of 3 rounds)
  *   npx tsx bench/recurrent.ts --profile lstm     kernel counts and times of one training step
+ *   npx tsx bench/recurrent.ts --rau              fused GRU against fused RAU (and both bidirectional)
  *
  * Setup as in the study: batch 64, 28 steps of 28 pixels, 2 layers of 128, Adam,
  * softmax cross-entropy on a dense-10 head.
@@ -97,10 +98,15 @@ const ROUNDS = 3;
  * the two so that background load hits both alike; each reports its best round.
  */
 function measure(spec: Spec, steps: number): Record<Impl, number> {
-  const impls: Impl[] = ['standard', 'fused'];
-  const runs = impls.map((impl) => {
-    const model = buildModel(spec, impl);
-    return { impl, model, t: trainer(model), best: 0 };
+  const [standard, fused] = measureModels([() => buildModel(spec, 'standard'), () => buildModel(spec, 'fused')], steps);
+  return { standard: standard!, fused: fused! };
+}
+
+/** Best-round images/second of each model, rounds alternating between them. */
+function measureModels(builders: (() => tf.LayersModel)[], steps: number): number[] {
+  const runs = builders.map((build) => {
+    const model = build();
+    return { model, t: trainer(model), best: 0 };
   });
   try {
     for (const r of runs) for (let i = 0; i < WARMUP; i++) r.t.step();
@@ -111,7 +117,7 @@ function measure(spec: Spec, steps: number): Record<Impl, number> {
         r.best = Math.max(r.best, (BATCH * steps) / ((performance.now() - start) / 1000));
       }
     }
-    return { standard: runs[0]!.best, fused: runs[1]!.best };
+    return runs.map((r) => r.best);
   } finally {
     for (const r of runs) {
       r.t.dispose();
@@ -150,11 +156,13 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let steps = 10;
   let profiling = false;
+  let rau = false;
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--steps') steps = Number(args[++i]);
     else if (a === '--profile') profiling = true;
+    else if (a === '--rau') rau = true;
     else if (a in MODELS) names.push(a);
     else throw new Error(`unknown argument '${a}' (models: ${Object.keys(MODELS).join(', ')})`);
   }
@@ -162,6 +170,19 @@ async function main(): Promise<void> {
   const info = await selectBackend('wasm');
   console.log(`backend ${info.tfBackend}, batch ${BATCH}, ${STEPS}x${SIZE}, ${LAYERS}x${UNITS}, Adam, best of ${ROUNDS} alternating rounds of ${steps} timed steps after ${WARMUP} warm-up`);
 
+  if (rau) {
+    // RAU has no stock tfjs layer to compare with; the question is its cost over the GRU it extends.
+    console.log(`\n${'layers'.padEnd(10)} ${'GRU img/s'.padStart(10)} ${'RAU img/s'.padStart(10)} ${'RAU/GRU'.padStart(8)}`);
+    for (const bidirectional of [false, true]) {
+      const [gru, rauRate] = measureModels(
+        [() => buildModel({ cell: 'gru', bidirectional }, 'fused'), () => buildModel({ cell: 'rau', bidirectional }, 'fused')],
+        steps,
+      );
+      const label = `${bidirectional ? 'bi ' : ''}${LAYERS}x${UNITS}`;
+      console.log(`${label.padEnd(10)} ${gru!.toFixed(1).padStart(10)} ${rauRate!.toFixed(1).padStart(10)} ${(rauRate! / gru!).toFixed(2).padStart(8)}`);
+    }
+    return;
+  }
   if (profiling) {
     for (const name of names) {
       await profile(MODELS[name]!, 'standard');
