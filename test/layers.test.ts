@@ -143,6 +143,25 @@ describe('run identity of presets', () => {
   });
 });
 
+describe('sweeps into a stack', () => {
+  it('an axis can address a layer by its index', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xrun-layers-'));
+    writeFileSync(
+      join(dir, 'exp.yaml'),
+      `name: t
+dataset: { name: mnist }
+models:
+  s: { type: stack, layers: [{ type: conv2d, filters: 4 }, { type: flatten }] }
+sweep:
+  models.s.layers.0.filters: [4, 8]
+`,
+    );
+    const plan = loadPlan(join(dir, 'exp.yaml'), { cwd: dir });
+    const layers = plan.runs.map((r) => r.config.models.s);
+    expect(layers).toEqual([4, 8].map((filters) => ({ type: 'stack', layers: [resolveLayer({ type: 'conv2d', filters }), { type: 'flatten' }] })));
+  });
+});
+
 describe('stack errors in the experiment file', () => {
   it('an rnn right after a conv is one error at that layer, naming the shape it receives', () => {
     const ds = problems(`name: t

@@ -96,9 +96,11 @@ function* product(lengths: number[]): Generator<number[]> {
 
 function setPath(target: Json, path: string[], value: unknown): void {
   let node = target;
-  for (const seg of path.slice(0, -1)) {
+  for (const [i, seg] of path.slice(0, -1).entries()) {
     const next = node[seg];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[seg] = {};
+    // A list is kept when the path goes on by index (`models.s.layers.0.filters`).
+    const intoList = Array.isArray(next) && /^\d+$/.test(path[i + 1]!);
+    if (next === null || typeof next !== 'object' || (Array.isArray(next) && !intoList)) node[seg] = {};
     node = node[seg] as Json;
   }
   node[path[path.length - 1]!] = value;
