@@ -26,6 +26,14 @@ function pngSize(png: Uint8Array): { width: number; height: number } {
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 describe('trainingPlotSpec', () => {
+  it('draws a validation curve between train and test when the run has one', () => {
+    const withVal = rows(2).map((r) => ({ ...r, val_loss: r.test_loss + 0.01, val_accuracy: r.test_accuracy - 0.01 }));
+    const spec: Loose = trainingPlotSpec(withVal, 'v');
+    expect(spec.data.values.map((v: Loose) => v.split)).toEqual(['train', 'validation', 'test', 'train', 'validation', 'test']);
+    expect(spec.data.values[1]).toEqual({ epoch: 1, split: 'validation', loss: withVal[0]!.val_loss, accuracy: withVal[0]!.val_accuracy });
+    expect(spec.hconcat[0].encoding.color.scale.domain).toEqual(['train', 'validation', 'test']);
+  });
+
   it('puts loss left and accuracy right, a line per split, data inline', () => {
     const spec: Loose = trainingPlotSpec(rows(3), 'lstm');
     expect(spec.title).toBe('lstm');

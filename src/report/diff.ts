@@ -94,7 +94,7 @@ export function diffMetrics(
   b: MetricsRow[],
   metrics: readonly string[] = DEFAULT_DIFF_METRICS,
 ): MetricDelta[] {
-  const known: readonly string[] = METRICS_COLUMNS.filter((c) => c !== 'epoch');
+  const known: readonly string[] = [...METRICS_COLUMNS, 'val_loss', 'val_accuracy', 'lr'].filter((c) => c !== 'epoch');
   const unknown = metrics.filter((m) => !known.includes(m));
   if (unknown.length > 0) {
     throw new UsageError(`unknown metric ${unknown.map((m) => `"${m}"`).join(', ')}`, {

@@ -23,10 +23,13 @@ const PNG_ZOOM = 2;
 
 const SPLITS = ['train', 'test'] as const;
 const SPLIT_COLORS = ['#1f77b4', '#ff7f0e'];
+/** With a validation split, its curve sits between train and test. */
+const SPLITS_WITH_VALIDATION = ['train', 'validation', 'test'] as const;
+const SPLIT_COLORS_WITH_VALIDATION = ['#1f77b4', '#2ca02c', '#ff7f0e'];
 
 /** JSON has no NaN or Infinity; null makes vega-lite skip the point instead of failing. */
-function finite(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
+function finite(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
 }
 
 function byEpoch(rows: readonly MetricsRow[]): MetricsRow[] {
@@ -78,20 +81,28 @@ const CONFIG = {
  * two-panel training-curve figure.
  */
 export function trainingPlotSpec(rows: MetricsRow[], title: string): TopLevelSpec {
+  const validation = rows.some((r) => r.val_accuracy !== undefined);
+  const splits: readonly string[] = validation ? SPLITS_WITH_VALIDATION : SPLITS;
+  const pick = (r: MetricsRow, split: string) =>
+    split === 'train'
+      ? { loss: r.train_loss, accuracy: r.train_accuracy }
+      : split === 'validation'
+        ? { loss: r.val_loss, accuracy: r.val_accuracy }
+        : { loss: r.test_loss, accuracy: r.test_accuracy };
   const values = byEpoch(rows).flatMap((r) =>
-    SPLITS.map((split) => ({
+    splits.map((split) => ({
       epoch: r.epoch,
       split,
-      loss: finite(split === 'train' ? r.train_loss : r.test_loss),
-      accuracy: finite(split === 'train' ? r.train_accuracy : r.test_accuracy),
+      loss: finite(pick(r, split).loss),
+      accuracy: finite(pick(r, split).accuracy),
     })),
   );
   const color = {
     field: 'split',
     type: 'nominal' as const,
     title: 'split',
-    scale: { domain: [...SPLITS], range: SPLIT_COLORS },
-    sort: [...SPLITS],
+    scale: { domain: [...splits], range: validation ? SPLIT_COLORS_WITH_VALIDATION : SPLIT_COLORS },
+    sort: [...splits],
   };
   const panel = (field: 'loss' | 'accuracy', panelTitle: string) => ({
     title: { text: panelTitle, fontSize: 13, anchor: 'middle' as const },
