@@ -7,6 +7,8 @@ export { expandGrid, type Grid, type GridCell } from './grid/expand.js';
 export { readIdxFile, parseIdx } from './data/idx.js';
 export { loadDataset, type LoadedDataset } from './data/datasets.js';
 export { buildModel } from './model/build.js';
+export { parameterCount, modelLayers } from './model/build.js';
+export { inferShapes, presetLayers, type ResolvedLayer, type NamedLayer } from './config/layers.js';
 export { selectBackend, type BackendInfo } from './train/backend.js';
 export { train, evaluate, type TrainHooks } from './train/trainer.js';
 export { loadLayersModelFromFolder, readCheckpoint } from './store/checkpoint.js';
