@@ -50,6 +50,10 @@ export function resolveLayer(spec: LayerSpec): ResolvedLayer {
       return { ...LAYER_DEFAULTS.sequence, ...spec } as ResolvedLayer;
     case 'attentionPool':
       return { ...LAYER_DEFAULTS.attentionPool, ...spec };
+    case 'dropout':
+      return { ...LAYER_DEFAULTS.dropout, ...spec };
+    case 'activation':
+      return { ...LAYER_DEFAULTS.activation, ...spec } as ResolvedLayer;
     case 'rnn':
     case 'lstm':
     case 'gru':

@@ -157,6 +157,8 @@ export const LAYER_DEFAULTS = {
   pool: { poolSize: 2, padding: 'valid' },
   batchNorm: { momentum: 0.99, epsilon: 0.001 },
   dense: { activation: 'relu' },
+  dropout: { rate: 0.5 },
+  activation: { activation: 'relu' },
   recurrent: { units: 128, bidirectional: false, returnSequences: false },
   sequence: { by: 'rows' },
   attentionPool: { units: 64 },
@@ -215,8 +217,16 @@ const Layer = Type.Union([
     },
     'Batch normalisation over the last axis (channels or features).',
   ),
-  layer('dropout', { rate: Rate('Fraction of inputs zeroed during training.', 0.5) }, 'Dropout (seeded: masks follow from seed, epoch and batch).'),
-  layer('activation', { activation: Activation('relu', 'The activation.') }, 'An activation on its own (after batchNorm, say).'),
+  layer(
+    'dropout',
+    { rate: Type.Optional(Rate('Fraction of inputs zeroed during training.', LAYER_DEFAULTS.dropout.rate)) },
+    'Dropout (seeded: masks follow from seed, epoch and batch).',
+  ),
+  layer(
+    'activation',
+    { activation: Type.Optional(Activation(LAYER_DEFAULTS.activation.activation, 'The activation.')) },
+    'An activation on its own (after batchNorm, say).',
+  ),
   layer('flatten', {}, 'Flattens to one vector.'),
   layer(
     'dense',
