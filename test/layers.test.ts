@@ -13,8 +13,10 @@ import { loadPlan } from '../src/config/load.js';
 import { configHash, resolveModel, resolveRunConfig } from '../src/config/resolve.js';
 import type { LayerSpec, ModelSpec } from '../src/config/schema.js';
 import { ConfigError, type Diagnostic } from '../src/errors.js';
+import { BroadcastBatchNorm } from '../src/model/batch-norm.js';
 import { buildModel, parameterCount } from '../src/model/build.js';
 import { selectBackend } from '../src/train/backend.js';
+import { loadLayersModelFromFolder, serializeCheckpoint, writeCheckpoint } from '../src/store/checkpoint.js';
 
 const MNIST = { height: 28, width: 28, classes: 10 };
 
@@ -111,6 +113,51 @@ describe('built models', () => {
     const out = model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor;
     expect(out.shape).toEqual([2, 10]);
     model.dispose();
+  });
+});
+
+describe('checkpoints of stacks', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('batch norm in training mode matches tfjs BatchNormalization: output, gradients and moving statistics', () => {
+    const x = tf.randomUniform([6, 5, 5, 3], -2, 3, 'float32', 8);
+    const ours = new BroadcastBatchNorm({ momentum: 0.7, epsilon: 0.001 });
+    const theirs = tf.layers.batchNormalization({ momentum: 0.7, epsilon: 0.001 });
+    const outputs = [ours, theirs].map((layer) => {
+      layer.build(x.shape);
+      layer.setWeights([tf.tensor1d([1.5, 0.5, 2]), tf.tensor1d([0.1, -0.2, 0.3]), tf.zeros([3]), tf.ones([3])]);
+      const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, weights);
+      return { value: value.dataSync()[0]!, grads: weights.map((w) => Array.from(grads[w.name]!.dataSync())), stats: layer.getWeights().slice(2).map((w) => Array.from(w.dataSync())) };
+    });
+    expect(outputs[0]!.value).toBeCloseTo(outputs[1]!.value, 3);
+    outputs[0]!.grads.flat().forEach((g, i) => expect(g).toBeCloseTo(outputs[1]!.grads.flat()[i]!, 3));
+    // One training pass each: both moved their statistics, the same way.
+    expect(outputs[0]!.stats[0]!.every((v) => v !== 0)).toBe(true);
+    outputs[0]!.stats.flat().forEach((v, i) => expect(v).toBeCloseTo(outputs[1]!.stats.flat()[i]!, 5));
+  });
+
+  it('batch norm is written as a standard BatchNormalization layer and loads back with the same predictions', async () => {
+    const model = buildModel(resolveModel({ type: 'stack', layers: CONV_BN }), MNIST, 2);
+    const x = tf.randomUniform([4, 28, 28, 1], -1, 1, 'float32', 5);
+    // One training pass moves the batch-norm statistics away from their initial values.
+    model.apply(x, { training: true });
+    const optimizer = tf.train.adam(0.01);
+    const dir = join(mkdtempSync(join(tmpdir(), 'xrun-layers-')), 'last');
+    const row = { epoch: 1, train_loss: 1, train_accuracy: 0, test_loss: 1, test_accuracy: 0, epoch_seconds: 0, elapsed_seconds: 0 };
+    await writeCheckpoint(dir, await serializeCheckpoint(model, optimizer, { epoch: 1, elapsedSeconds: 0, hash: 'h', metrics: row }));
+    const json = JSON.parse((await import('node:fs')).readFileSync(join(dir, 'model.json'), 'utf8'));
+    const classes = json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
+    expect(classes.filter((c: string) => c === 'BatchNormalization')).toHaveLength(2);
+    expect(classes.filter((c: string) => c.startsWith('Xrun'))).toEqual([]);
+    const loaded = await loadLayersModelFromFolder(dir);
+    const a = (model.predict(x) as tf.Tensor).dataSync();
+    const b = (loaded.predict(x) as tf.Tensor).dataSync();
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 4));
+    model.dispose();
+    loaded.dispose();
   });
 });
 

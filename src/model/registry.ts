@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CellType, NamedLayer, Shape } from '../config/layers.js';
 import { AttentionPool } from './attention-pool.js';
+import { BroadcastBatchNorm } from './batch-norm.js';
 import { FusedRecurrent } from './fused-recurrent.js';
 import { SeededDropout } from './seeded-dropout.js';
 
@@ -66,7 +67,7 @@ export const LAYER_BUILDERS: { [T in NamedLayer['type']]: Builder<Of<T>> } = {
   ],
   maxPool2d: pool,
   avgPool2d: pool,
-  batchNorm: (l) => [tf.layers.batchNormalization({ axis: -1, momentum: l.momentum, epsilon: l.epsilon, name: l.name })],
+  batchNorm: (l) => [new BroadcastBatchNorm({ momentum: l.momentum, epsilon: l.epsilon, name: l.name })],
   dropout: (l) => [new SeededDropout({ rate: l.rate, name: l.name })],
   activation: (l) => [tf.layers.activation({ activation: tfActivation(l.activation), name: l.name })],
   flatten: (l) => [tf.layers.flatten({ name: l.name })],

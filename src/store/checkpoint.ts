@@ -6,7 +6,8 @@
  * and then swapped in, so `last/` and `best/` are always whole.
  *
  * `model.json` names only standard layers: xrun's seeded dropout is written as a plain
- * Dropout (the same thing at inference), its fused recurrent layers as the LSTM, GRU,
+ * Dropout (the same thing at inference), its batch norm as BatchNormalization (the same
+ * weights and maths), its fused recurrent layers as the LSTM, GRU,
  * SimpleRNN (or Bidirectional) layers they compute, with the very same weights. Resuming does not read the topology back; it
  * rebuilds the model from the run's config and loads the weights into it by name.
  */
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FusedRecurrent, hasStandardLayer, standardLayerConfig } from '../model/fused-recurrent.js';
 import { SeededDropout } from '../model/seeded-dropout.js';
+import { BroadcastBatchNorm, standardBatchNormConfig } from '../model/batch-norm.js';
 import { exactStateOf, restoreExactState, type ExactState } from '../train/optimizer.js';
 import type { MetricsRow } from './metrics-row.js';
 import { makeStagingDir, recoverDir, replaceDirAtomic } from './atomic.js';
@@ -83,6 +85,9 @@ function portableTopology(topology: unknown): unknown {
     const layer = value as { class_name?: unknown; config?: Record<string, unknown> } | null;
     if (layer && typeof layer === 'object' && layer.class_name === SeededDropout.className) {
       return { ...layer, class_name: 'Dropout', config: { ...layer.config, noise_shape: null, seed: null } };
+    }
+    if (layer && typeof layer === 'object' && layer.class_name === BroadcastBatchNorm.className) {
+      return { ...layer, ...standardBatchNormConfig(layer.config!) };
     }
     if (layer && typeof layer === 'object' && layer.class_name === FusedRecurrent.className && hasStandardLayer(String(layer.config?.cell))) {
       return { ...layer, ...standardLayerConfig(layer.config!) };
