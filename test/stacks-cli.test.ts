@@ -78,6 +78,8 @@ describe('layer stacks with validation and early stopping', () => {
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('*best epoch* is chosen on the validation split');
     expect(summary).toContain('- model=conv3: stopped after epoch 2; early stopping: val_loss did not improve');
+    const status = xrun(['status', 'runs/stacks'], dir);
+    expect(status.stdout).toMatch(/model=conv3\s+completed \(stopped early after 2\)\s+2\/4/);
     const again = xrun(['exp.yaml'], dir);
     expect(again.stdout).toContain('0 to train, 2 skipped');
   });
