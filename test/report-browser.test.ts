@@ -51,7 +51,7 @@ describe('the study report on disk', () => {
     expect(json[0].test_accuracy_std).toBeCloseTo(Math.abs(a - b) / Math.SQRT2, 12);
     const table = xrun(['compare', 'runs/seeds', '--by', 'model'], dir);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^model\s+n\s+test acc\s+test loss\s+best acc\s+mean time\n/);
+    expect(table.stdout).toMatch(/^model\s+n\s+test acc\s+test loss\s+best-val acc\s+mean time\n/);
     expect(table.stdout).toMatch(/\ncnn\s+2\s+0\.\d{4} ± 0\.\d{4}/);
     const perRun = xrun(['compare', 'runs/seeds/model=cnn,seed=1', 'runs/seeds/model=lstm,seed=2', '--format', 'csv'], dir).stdout.trim().split('\n');
     expect(perRun).toHaveLength(3);

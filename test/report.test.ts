@@ -191,7 +191,8 @@ describe('reading an experiment that is still running or was stopped', () => {
     const experiment = await readExperiment(dir);
     expect(experiment).toMatchObject({ name: 'live', description: 'half done </script><!-- x', overrides: ['training.epochs=3'] });
     const byId = Object.fromEntries(experiment.runs.map((r) => [r.id, r]));
-    expect(byId['model=cnn']).toMatchObject({ status: 'completed', epochsCompleted: 3, bestTestAccuracy: 0.7, confusion: [[3, 1], [0, 4]] });
+    // No validation split: no epoch is selected (the highest test accuracy would be a selection on test).
+    expect(byId['model=cnn']).toMatchObject({ status: 'completed', epochsCompleted: 3, bestTestAccuracy: null, confusion: [[3, 1], [0, 4]] });
     expect(byId['model=cnn']!.final?.test_accuracy).toBe(0.6);
     expect(byId['model=lstm']).toMatchObject({ status: 'stopped', epochsCompleted: 1, confusion: null });
     expect(byId['model=gru']).toMatchObject({ status: 'running', epochsCompleted: 0, final: null, seconds: null });

@@ -78,6 +78,12 @@ describe('layer stacks with validation and early stopping', () => {
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('*best epoch* is chosen on the validation split');
     expect(summary).toContain('- model=conv3: stopped after epoch 2; early stopping: val_loss did not improve');
+    // compare (and report.html) read the same selection: test accuracy at the best validation epoch.
+    const compared = JSON.parse(xrun(['compare', 'runs/stacks', '--format', 'json'], dir).stdout) as { run: string; best_test_accuracy: number }[];
+    for (const c of compared) {
+      const record = JSON.parse(readFileSync(join(out, c.run, 'run.json'), 'utf8'));
+      expect(c.best_test_accuracy).toBe(record.best.test_accuracy);
+    }
     const status = xrun(['status', 'runs/stacks'], dir);
     expect(status.stdout).toMatch(/model=conv3\s+completed \(stopped early after 2\)\s+2\/4/);
     const again = xrun(['exp.yaml'], dir);

@@ -23,7 +23,7 @@ export function compareRuns(runs: readonly StudyRun[]): Rows {
     { key: 'epochs', align: 'right' },
     { key: 'test_accuracy', header: 'test acc', format: four },
     { key: 'test_loss', header: 'test loss', format: four },
-    { key: 'best_test_accuracy', header: 'best acc', format: four },
+    { key: 'best_test_accuracy', header: 'best-val acc', format: four },
     { key: 'seconds', header: 'time', format: time, align: 'right' },
     { key: 'backend' },
   ];
@@ -45,7 +45,7 @@ export function compareRuns(runs: readonly StudyRun[]): Rows {
 const HEADERS: Record<GroupMetric, string> = {
   test_accuracy: 'test acc',
   test_loss: 'test loss',
-  best_test_accuracy: 'best acc',
+  best_test_accuracy: 'best-val acc',
   seconds: 'time',
 };
 

@@ -30,6 +30,7 @@ export interface StudyRun {
   /** metrics.csv rows: every column it has (validation columns included when present). */
   metrics: Record<string, number>[];
   final: Record<string, number> | null;
+  /** Test accuracy at the epoch with the best validation accuracy; null without a validation split. */
   bestTestAccuracy: number | null;
   seconds: number | null;
   backend: string | null;
@@ -91,7 +92,9 @@ export async function readRun(dir: string, experiment: string): Promise<StudyRun
   }
   if (!record) return null;
   const metrics = (await store.readMetrics().catch(() => [])) as unknown as Record<string, number>[];
-  const accuracies = metrics.map((r) => r.test_accuracy).filter((v): v is number => Number.isFinite(v));
+  // The best epoch is chosen on validation accuracy; without a validation split none is.
+  let best: Record<string, number> | undefined;
+  for (const r of metrics) if (Number.isFinite(r.val_accuracy) && (!best || r.val_accuracy! > best.val_accuracy!)) best = r;
   const last = metrics.at(-1);
   return {
     experiment,
@@ -105,7 +108,7 @@ export async function readRun(dir: string, experiment: string): Promise<StudyRun
     config: readYaml(store.configFile),
     metrics,
     final: last ? { ...last } : null,
-    bestTestAccuracy: accuracies.length > 0 ? Math.max(...accuracies) : null,
+    bestTestAccuracy: best && Number.isFinite(best.test_accuracy) ? best.test_accuracy! : null,
     seconds: metrics.length > 0 && Number.isFinite(record.trainingSeconds) ? record.trainingSeconds : null,
     backend: record.backend?.name ?? null,
     backendNotes: record.backend?.notes ?? [],

@@ -19,7 +19,7 @@ export function summaryRows(table: readonly SummaryRow[]): Rows {
     { key: 'test_loss', header: 'test loss', format: four, align: 'right' },
     { key: 'train_accuracy', header: 'train acc', format: four, align: 'right' },
     { key: 'train_loss', header: 'train loss', format: four, align: 'right' },
-    { key: 'best_test_accuracy', header: 'best acc', format: four, align: 'right' },
+    { key: 'best_test_accuracy', header: 'best-val acc', format: four, align: 'right' },
     { key: 'time', align: 'right' },
   ];
   const rows = table.map((r) => ({

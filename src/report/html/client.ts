@@ -42,7 +42,7 @@ export function reportApp(data: ReportData): void {
     { key: 'epochs', label: 'epochs', get: (r) => r.epochsCompleted, show: (r) => `${r.epochsCompleted}${r.epochs === null ? '' : `/${r.epochs}`}`, numeric: true },
     { key: 'test_accuracy', label: 'test accuracy', get: (r) => r.final?.test_accuracy ?? null, show: (r) => four(r.final?.test_accuracy), numeric: true },
     { key: 'test_loss', label: 'test loss', get: (r) => r.final?.test_loss ?? null, show: (r) => four(r.final?.test_loss), numeric: true },
-    { key: 'best', label: 'best accuracy', get: (r) => r.bestTestAccuracy, show: (r) => four(r.bestTestAccuracy), numeric: true },
+    { key: 'best', label: 'test acc at best val', get: (r) => r.bestTestAccuracy, show: (r) => four(r.bestTestAccuracy), numeric: true },
     { key: 'time', label: 'time', get: (r) => r.seconds, show: (r) => (r.seconds === null ? '' : formatDuration(r.seconds)), numeric: true },
     { key: 'backend', label: 'backend', get: (r) => r.backend },
   ];
