@@ -19,7 +19,10 @@ export function summaryRows(table: readonly SummaryRow[]): Rows {
     { key: 'test_loss', header: 'test loss', format: four, align: 'right' },
     { key: 'train_accuracy', header: 'train acc', format: four, align: 'right' },
     { key: 'train_loss', header: 'train loss', format: four, align: 'right' },
-    { key: 'best_test_accuracy', header: 'best-val acc', format: four, align: 'right' },
+    // Only runs with a validation split have a best epoch; without any, the column would be empty.
+    ...(table.some((r) => r.best_test_accuracy !== null)
+      ? [{ key: 'best_test_accuracy', header: 'best-val acc', format: four, align: 'right' } satisfies Column]
+      : []),
     { key: 'time', align: 'right' },
   ];
   const rows = table.map((r) => ({
