@@ -3,7 +3,7 @@
  * with batch norm and a bidirectional LSTM into a GRU, a validation split, early
  * stopping; and a stack that cannot work, refused before anything is written.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempProject, tinyExperiment, xrun } from './helpers/cli.js';
@@ -110,6 +110,38 @@ describe('a stack that cannot work', () => {
         'add { type: sequence } before it to read the rows as time steps; in run model=bad',
     );
     expect(r.stderr).toContain('      - { type: gru, units: 8 }');
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  it('idx images too small for the stack: stopped before anything is written, naming the layer', () => {
+    const idx = (dims: number[]) => {
+      const header = Buffer.alloc(4 + 4 * dims.length);
+      header[2] = 0x08;
+      header[3] = dims.length;
+      dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+      return Buffer.concat([header, Buffer.alloc(dims.reduce((a, b) => a * b, 1), 1)]);
+    };
+    const models = `
+  small:
+    type: stack
+    layers:
+      - { type: conv2d, filters: 4 }
+      - { type: maxPool2d, poolSize: 4 }
+      - { type: maxPool2d, poolSize: 4 }`;
+    const dir = tempProject({
+      'idx.yaml': tinyExperiment('idx', 'model: small\n', { models }).replace(
+        /dataset:\n  name: mnist\n  subset: \{ train: 192, test: 96 \}\n/,
+        'dataset:\n  name: idx\n  train: { images: ti, labels: tl }\n  test: { images: si, labels: sl }\n  classes: 3\n',
+      ),
+    });
+    writeFileSync(join(dir, 'ti'), idx([6, 8, 8]));
+    writeFileSync(join(dir, 'tl'), idx([6]));
+    writeFileSync(join(dir, 'si'), idx([2, 8, 8]));
+    writeFileSync(join(dir, 'sl'), idx([2]));
+    const r = xrun(['idx.yaml'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('models.small.layers.2: maxPool2d receives [2, 2, 4]: a window of 4 does not fit');
+    expect(r.stderr).toContain('(the images are 8x8)');
     expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 });

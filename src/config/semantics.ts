@@ -4,7 +4,7 @@
  * split for a val_* early-stopping metric). Each problem names its place in the file.
  */
 import { inferShapes, nameLayers, presetLayers } from './layers.js';
-import { resolveModel, type ResolvedModel } from './resolve.js';
+import { resolveModel, type ResolvedModel, type RunConfig } from './resolve.js';
 import type { DatasetSpec, Experiment } from './schema.js';
 import type { Problem } from './validate.js';
 
@@ -21,6 +21,20 @@ export function parameterCountOf(dataset: DatasetSpec, model: ResolvedModel): nu
   const layers = model.type === 'stack' ? nameLayers(model.layers) : presetLayers(model);
   const { params, problem } = inferShapes(layers, input.shape, input.classes);
   return problem ? undefined : params;
+}
+
+/**
+ * The shape problem of a run's model on images of a size known only once the data files
+ * are read (idx datasets), as one sentence naming the model and layer; undefined when it fits.
+ */
+export function modelShapeProblem(config: RunConfig, input: { height: number; width: number; classes: number }): string | undefined {
+  const model = config.models[config.model]!;
+  const layers = model.type === 'stack' ? nameLayers(model.layers) : presetLayers(model);
+  const { problem } = inferShapes(layers, [input.height, input.width, 1], input.classes);
+  if (!problem) return undefined;
+  const where =
+    model.type !== 'stack' ? `models.${config.model}` : `models.${config.model}.layers.${Math.min(problem.index, layers.length - 1)}`;
+  return `${where}: ${problem.message} (the images are ${input.height}x${input.width})`;
 }
 
 export function runProblems(config: Experiment & { model: string }): Problem[] {

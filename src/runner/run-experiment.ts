@@ -9,11 +9,12 @@
 import { mkdir } from 'node:fs/promises';
 import { stringify as yamlStringify } from 'yaml';
 import { withDerivedClasses, type ExperimentPlan, type PlannedRun } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { formatDuration } from '../report/summary.js';
 import type { ExperimentReport } from '../report/experiment-report.js';
 import { OVERRIDES_PREFIX } from '../report/study.js';
 import { removeStaleTemps, writeFileAtomic } from '../store/atomic.js';
+import { modelShapeProblem } from '../config/semantics.js';
 import { checkDatasets } from '../data/check.js';
 import type { DatasetConfig } from '../data/datasets.js';
 import { assertBackendInstalled, assertGpusUsable, GPU_ENV } from '../train/backend-check.js';
@@ -133,6 +134,11 @@ export async function checkPlanData(plan: ExperimentPlan, runs: PlannedRun[]): P
   const shapes = await checkDatasets([...datasets.values()], dirname(plan.file));
   const shapeOf = new Map([...datasets.keys()].map((key, i) => [key, shapes[i]!]));
   for (const run of runs) withDerivedClasses(run, shapeOf.get(keyOf(run))!.classes);
+  // Layer shapes of built-in datasets are checked with the file; idx image sizes are known now.
+  for (const run of runs) {
+    const problem = modelShapeProblem(run.config, shapeOf.get(keyOf(run))!);
+    if (problem) throw new DataError(`run ${run.id}: ${problem}`, { hint: 'change the model so each layer can take the shape it receives' });
+  }
 }
 
 /**
