@@ -42,8 +42,8 @@ describe('runs found by config hash, wherever they live', () => {
     const again = xrun(['experiments/exp.yaml'], dir);
     expect(again.stdout).toContain('2 run(s): 0 to train, 2 skipped');
     const csvPlan = xrun(['plan', 'experiments/exp.yaml', '--format', 'csv'], dir).stdout.trimEnd().split('\n');
-    expect(csvPlan[0]).toBe('index,run,model,seed,action,why,hash,dir');
-    expect(csvPlan[1]).toMatch(new RegExp(`^1,"model=cnn,seed=3",cnn,3,skip,"completed, same config",[0-9a-f]{16},"${out}/model=cnn,seed=3"$`));
+    expect(csvPlan[0]).toBe('index,run,model,seed,params,action,why,hash,dir');
+    expect(csvPlan[1]).toMatch(new RegExp(`^1,"model=cnn,seed=3",cnn,3,\\d+,skip,"completed, same config",[0-9a-f]{16},"${out}/model=cnn,seed=3"$`));
 
     // A run's own config.yaml, from an unrelated folder: found by its hash in its folder,
     // not retrained as 'model=lstm'; the study's summary and experiment.yaml stay whole.

@@ -133,10 +133,12 @@ export async function checkPlanData(plan: ExperimentPlan, runs: PlannedRun[]): P
   const datasets = new Map(runs.map((r) => [keyOf(r), r.config.dataset as DatasetConfig]));
   const shapes = await checkDatasets([...datasets.values()], dirname(plan.file));
   const shapeOf = new Map([...datasets.keys()].map((key, i) => [key, shapes[i]!]));
-  for (const run of runs) withDerivedClasses(run, shapeOf.get(keyOf(run))!.classes);
-  // Layer shapes of built-in datasets are checked with the file; idx image sizes are known now.
   for (const run of runs) {
-    const problem = modelShapeProblem(run.config, shapeOf.get(keyOf(run))!);
+    // Looked up before withDerivedClasses changes the dataset the key is made of.
+    const shape = shapeOf.get(keyOf(run))!;
+    withDerivedClasses(run, shape.classes);
+    // Layer shapes of built-in datasets are checked with the file; idx image sizes are known now.
+    const problem = modelShapeProblem(run.config, shape);
     if (problem) throw new DataError(`run ${run.id}: ${problem}`, { hint: 'change the model so each layer can take the shape it receives' });
   }
 }
