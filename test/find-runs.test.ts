@@ -102,4 +102,19 @@ describe('runs found by config hash, wherever they live', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--format must be one of table, csv, json, md');
   });
+
+  it('a cosine schedule spreads over every epoch: more epochs are a different run, not a continuation', () => {
+    const dir = tempProject({ 'package.json': '{"name": "cosine", "private": true}\n' });
+    writeFileSync(
+      join(dir, 'exp.yaml'),
+      tinyExperiment('cos', '', { models: '\n  cnn: { type: cnn, filters: [4], dense: 8 }', training: 'batchSize: 32, epochs: 1, schedule: { type: cosine }' }),
+    );
+    const first = xrun(['exp.yaml'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    const plan = xrun(['plan', 'exp.yaml', '--set', 'training.epochs=2', '--format', 'json'], dir);
+    expect(plan.code, plan.stderr).toBe(0);
+    const [run] = JSON.parse(plan.stdout).runs;
+    expect(run.action).toBe('conflict');
+    expect(run.reason).toContain('training.epochs: 1 -> 2');
+  });
 });

@@ -11,6 +11,7 @@ import { configHashExceptEpochs, identityOf, type RunConfig } from '../config/re
 import { RunStoreError } from '../errors.js';
 import { diffConfigs } from '../report/diff.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
+import { dependsOnEpochCount } from '../train/schedule.js';
 import { matchesAny } from '../util/glob.js';
 
 /** 'conflict': the folder holds a different config; running stops before anything starts. */
@@ -110,9 +111,11 @@ export async function decideRuns(outputDir: string, runs: PlannedRun[], options:
     // 2. The same config but fewer epochs: continued from its last checkpoint.
     const hashExceptEpochs = configHashExceptEpochs(run.config);
     let shorter: Existing | undefined;
-    if (!found) {
+    // Only where the extra epochs leave the earlier ones as they were: a cosine schedule
+    // spreads its decay over all epochs, and a run that stopped early has its answer.
+    if (!found && !dependsOnEpochCount(run.config.training)) {
       for (const e of [...existing.filter((x) => x.name === run.id), ...existing.filter((x) => x.name !== run.id)]) {
-        if (!free(e) || e.record.epochs >= run.config.training.epochs || e.record.status === 'failed') continue;
+        if (!free(e) || e.record.epochs >= run.config.training.epochs || e.record.status === 'failed' || e.record.stoppedEarly) continue;
         if ((await e.hashExceptEpochs()) === hashExceptEpochs) {
           shorter = e;
           break;

@@ -10,6 +10,14 @@ export function hasSchedule(training: ResolvedTraining): boolean {
   return (training.schedule !== undefined && training.schedule.type !== 'constant') || (training.warmup ?? 0) > 0;
 }
 
+/**
+ * True when an epoch's rate depends on how many epochs the run has in all, so a run
+ * trained for more epochs differs from the start and a shorter run cannot be continued.
+ */
+export function dependsOnEpochCount(training: ResolvedTraining): boolean {
+  return training.schedule?.type === 'cosine';
+}
+
 /** Rate of `epoch` (1-based): linear warm-up, then the schedule over the remaining epochs. */
 export function learningRateAt(training: ResolvedTraining, epoch: number): number {
   const base = training.learningRate;
