@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { configHashExceptEpochs, type RunConfig } from '../config/resolve.js';
+import type { DatasetSource } from '../data/cache.js';
 import { loadDataset, type DatasetConfig, type LoadedDataset } from '../data/datasets.js';
 import { buildModel } from '../model/build.js';
 import { trainingPlotSpec } from '../report/plots.js';
@@ -44,6 +45,8 @@ export type RunEvent =
 export interface RunControl {
   emit(event: RunEvent): void;
   shouldStop(): boolean;
+  /** Where the data comes from: a long-lived worker's cache, or a fresh load by default. */
+  datasets?: DatasetSource;
 }
 
 export async function executeRun(job: RunJob, control: RunControl): Promise<RunRecord> {
@@ -79,7 +82,9 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     }
     record.versions = backend.versions;
     record.machine = machineInfo();
-    data = await loadDataset(config.dataset as DatasetConfig, { seed: config.seed, baseDir: '/' });
+    const datasetOptions = { seed: config.seed, baseDir: '/' };
+    data = await (control.datasets?.load(config.dataset as DatasetConfig, datasetOptions) ??
+      loadDataset(config.dataset as DatasetConfig, datasetOptions));
     if (backend.adapter) assertFitsAdapter(data, backend.adapter);
     optimizer = createOptimizer(config.training);
 

@@ -1,6 +1,8 @@
 /**
  * Runs an experiment's plan: decides what each run needs, trains the rest in worker
- * processes (`jobs` at a time), and rebuilds the experiment report.
+ * processes (`jobs` at a time, longest first), and rebuilds the experiment report. Each
+ * pool slot keeps one long-lived worker that trains run after run; a worker that dies
+ * fails only the run it was training and is replaced for the next.
  *
  * Ctrl-C / SIGTERM: the first asks every worker to stop after its current batch and
  * mark its run 'interrupted' (resumable); the second kills the workers at once. Either
@@ -24,6 +26,7 @@ import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOp
 import { acquireLock } from './lock.js';
 import { runPool } from './pool.js';
 import type { ProgressView } from './progress.js';
+import { estimateCost, longestFirst } from './schedule.js';
 import { spawnWorker, type WorkerHandle } from './spawn-worker.js';
 
 export interface RunExperimentOptions extends SelectOptions {
@@ -97,16 +100,34 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     }
     progress.start(decisions.map((d) => ({ id: d.run.id, action: d.action as 'run' | 'resume' | 'skip', reason: d.reason })));
     for (const d of decisions) if (d.action === 'skip') outcomes.set(d.run.id, { id: d.run.id, status: 'skipped' });
-    const todo = decisions.filter((d) => d.action !== 'skip');
-    await runPool(
-      todo,
-      options.jobs,
-      async (decision, lane) => {
-        const outcome = await runOne(plan, decision, lane, options, workers, () => stopSignal !== undefined);
-        if (outcome) outcomes.set(decision.run.id, outcome);
-      },
-      () => stopSignal !== undefined,
+    const todo = longestFirst(
+      decisions.filter((d) => d.action !== 'skip'),
+      (d) => estimateCost(d.run.config, d.action === 'resume' ? d.record?.epochsCompleted : 0),
     );
+    // One worker per pool slot, started on its slot's first run and replaced if it dies.
+    const lanes: WorkerHandle[] = [];
+    const workerFor = (lane: number): WorkerHandle => {
+      const existing = lanes[lane];
+      if (existing?.alive) return existing;
+      const handle = spawnWorker(workerEnv(lane, options.gpus, process.env));
+      lanes[lane] = handle;
+      workers.add(handle);
+      void handle.exited.then(() => workers.delete(handle));
+      return handle;
+    };
+    try {
+      await runPool(
+        todo,
+        options.jobs,
+        async (decision, lane) => {
+          const outcome = await runOne(plan, decision, () => workerFor(lane), options, () => stopSignal !== undefined);
+          if (outcome) outcomes.set(decision.run.id, outcome);
+        },
+        () => stopSignal !== undefined,
+      );
+    } finally {
+      await Promise.all(lanes.map((w) => w.close()));
+    }
     // Imported here: the plotting libraries are only needed once the runs are done.
     const { studyOrder, writeExperimentReport } = await import('../report/experiment-report.js');
     const planned = decisions.map((d) => basename(d.dir));
@@ -158,9 +179,8 @@ export function workerEnv(lane: number, gpus: string[] | undefined, env: NodeJS.
 async function runOne(
   plan: ExperimentPlan,
   decision: Decision,
-  lane: number,
+  worker: () => WorkerHandle,
   options: RunExperimentOptions,
-  workers: Set<WorkerHandle>,
   stopping: () => boolean,
 ): Promise<RunOutcome | undefined> {
   const { run, dir } = decision;
@@ -170,8 +190,9 @@ async function runOne(
   // A signal that came in while the folder was cleared: this run never starts.
   if (stopping()) return undefined;
   options.progress.runStarted(run.id);
-  let record: RunRecord | undefined;
-  const handle = spawnWorker(
+  // No await between the check above and the send, so a later signal's stop reaches this run.
+  const handle = worker();
+  const result = await handle.run(
     {
       experiment: plan.name,
       // A run found under another folder keeps that folder's id, and the sweep values it
@@ -187,16 +208,10 @@ async function runOne(
       resume: decision.action === 'resume',
       ...(decision.continueFrom ? { continueFrom: decision.continueFrom } : {}),
     },
-    (event) => {
-      if (event.type === 'finished') record = event.record;
-      options.progress.event(run.id, event);
-    },
-    workerEnv(lane, options.gpus, process.env),
+    (event) => options.progress.event(run.id, event),
   );
-  // No await between the check above and here, so a later signal finds this worker in the set.
-  workers.add(handle);
-  const code = await handle.exited;
-  workers.delete(handle);
+  let record = result.record;
+  const code = result.exitCode;
   if (!record) {
     // The worker died without reporting (out of memory, killed): record why, keep its checkpoints.
     const stderr = handle.stderr.trim().split('\n').slice(-5).join('\n');

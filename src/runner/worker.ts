@@ -1,12 +1,18 @@
 /**
- * Worker process: trains exactly one run, sent by the parent over IPC. One tfjs
- * instance per process keeps runs independent (memory, backend state) and lets
- * `--jobs N` use N cores. Signals are the parent's business: it asks for a stop,
- * so a terminal Ctrl-C reaching the whole process group counts once. The trainer
- * yields to the event loop every few batches, so the stop message, a signal or the
- * parent's death is seen within a batch or two.
+ * Worker process: trains run after run, each sent by the parent over IPC, one at a
+ * time. The backend is initialised once and datasets stay loaded between runs (by
+ * dataset config), so a grid of short runs pays for process start and data decoding
+ * once per worker rather than once per run. Runs stay independent: each builds its own
+ * model and optimiser from seeds and frees them when it ends.
+ *
+ * Signals are the parent's business: it asks for a stop, so a terminal Ctrl-C reaching
+ * the whole process group counts once. The trainer yields to the event loop every few
+ * batches, so the stop message, a signal or the parent's death is seen within a batch
+ * or two. A run that crashes the process fails alone: the parent records it and starts
+ * a fresh worker for the next run.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DatasetCache } from '../data/cache.js';
 import { releaseBackend } from '../train/backend.js';
 import { executeRun, type RunEvent, type RunJob } from './execute-run.js';
 
@@ -14,21 +20,29 @@ export type ParentMessage = { type: 'run'; job: RunJob } | { type: 'stop' };
 
 let stopping = false;
 let running = false;
-let finished = false;
+const datasets = new DatasetCache();
 tf.enableProdMode();
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => (stopping = true));
 
-// The parent died (crash, kill -9). Mid-run, stop like an interrupt: after the current
-// batch, with run.json saying 'interrupted', rather than exiting in the middle of writing
-// a checkpoint and leaving temporaries behind. Before or after a run there is nothing to save.
+// The parent closed the channel (done, or it died: crash, kill -9). Idle, there is nothing
+// to save. Mid-run, stop like an interrupt: after the current batch, with run.json saying
+// 'interrupted', rather than exiting in the middle of writing a checkpoint.
 process.on('disconnect', () => {
-  if (finished) return;
-  if (!running) process.exit(1);
+  if (!running) exit(0);
   stopping = true;
   // If training never reaches another batch (stuck loading data), do not linger as an orphan.
   setTimeout(() => process.exit(1), 30_000).unref();
 });
+
+/** The backend stays set up from run to run; a GPU device is handed back only on the way out. */
+function exit(code: number): never {
+  try {
+    releaseBackend();
+  } finally {
+    process.exit(code);
+  }
+}
 
 const send = (event: RunEvent) => {
   // With a callback, a failed send (the parent just died) is reported here instead of
@@ -41,12 +55,19 @@ const send = (event: RunEvent) => {
 let lastBatchSent = 0;
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'stop') {
-    stopping = true;
+    // Only a run in progress has anything to stop; the parent sends no run after a stop.
+    if (running) stopping = true;
     return;
   }
+  if (running) {
+    console.error(`worker: run ${message.job.id} received while another run is in progress`);
+    process.exit(1);
+  }
   running = true;
+  stopping = false;
   void executeRun(message.job, {
     shouldStop: () => stopping,
+    datasets,
     emit(event) {
       // Batch progress is only for display: a few updates a second are plenty.
       if (event.type === 'batch') {
@@ -57,19 +78,17 @@ process.on('message', (message: ParentMessage) => {
       }
       send(event);
     },
-  })
-    // A GPU device left open keeps the process alive after its run.
-    .finally(() => releaseBackend())
-    .then(
-      () => {
-        finished = true;
-        if (process.connected) process.disconnect();
-      },
-      (err: unknown) => {
-        finished = true;
-        console.error(err);
-        process.exitCode = 1;
-        if (process.connected) process.disconnect();
-      },
-    );
+  }).then(
+    () => {
+      running = false;
+      // The parent went away during the run: this run is saved, no other will come.
+      if (!process.connected) exit(0);
+    },
+    (err: unknown) => {
+      // Could not even record the run's state (disk full, folder removed): let the
+      // parent see a dead worker, which fails this run alone.
+      console.error(err);
+      process.exit(1);
+    },
+  );
 });
