@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, type Diagnostic } from '../errors.js';
-import { expandGrid, formatValue, type AxisValue } from '../grid/expand.js';
+import { checkSearch, expandGrid, formatValue, type AxisValue } from '../grid/expand.js';
 import { applyOverrides, overrideFor, parseOverride, type Override } from './overrides.js';
 import { configHash, resolveRunConfig, type RunConfig } from './resolve.js';
-import type { Experiment } from './schema.js';
+import { DEFAULTS, type Experiment } from './schema.js';
 import { runProblems } from './semantics.js';
 import { diagnosticForPath, readSource, toPlainData, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
@@ -75,7 +75,7 @@ export function projectRootOf(file: string): string {
 }
 
 /** Sweeping these would change where or how runs go, not what they compute. */
-const UNSWEEPABLE = ['name', 'output', 'sweep', 'runtime', 'description'];
+const UNSWEEPABLE = ['name', 'output', 'sweep', 'search', 'runtime', 'description'];
 
 export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPlan {
   const overrides = (options.sets ?? []).map(parseOverride);
@@ -100,26 +100,29 @@ export function loadPlan(file: string, options: LoadOptions = {}): ExperimentPla
   const problems = validateExperiment(experiment).filter((p) => !isNonFinite(p));
   for (const p of problems) report(p.path, p.at, withPath(p));
   const badAxes = checkSweepAxes(experiment, problems, report);
+  const searchProblems = checkSearch(withoutBrokenSearches(experiment, problems), DEFAULTS.seed);
+  for (const p of searchProblems) report(p.path, p.at, p.message);
   const baseBroken = diagnostics.length > 0;
-  // Without a usable `models` map no cell can be built; everything else still expands,
-  // minus the sweep axes that are themselves broken (reported above).
-  if (problems.some((p) => p.path[0] === 'models' && p.path.length === 1) || !isRecord(experiment.models)) {
+  // Without a usable `models` map no cell can be built, nor without a usable `search`;
+  // everything else still expands, minus the sweep axes that are themselves broken.
+  const searchBroken = searchProblems.length > 0 || problems.some((p) => p.path[0] === 'search');
+  if (searchBroken || problems.some((p) => p.path[0] === 'models' && p.path.length === 1) || !isRecord(experiment.models)) {
     throw new ConfigError(inLineOrder(diagnostics));
   }
   const sweep = expandableSweep(experiment, badAxes);
 
   const projectRoot = options.root ?? projectRootOf(file);
   const outputDir = resolve(projectRoot, typeof experiment.output === 'string' ? experiment.output : `runs/${experiment.name}`);
-  const grid = expandGrid({ ...(experiment as unknown as Record<string, unknown>), sweep });
+  const grid = expandGrid({ ...(experiment as unknown as Record<string, unknown>), sweep }, DEFAULTS.seed);
   const modelNames = Object.keys(experiment.models);
   const cellProblems = new Map<string, { diagnostic: Diagnostic; runs: string[] }>();
   const runs: PlannedRun[] = [];
   for (const cell of grid.cells) {
     const found: { diagnostic: Diagnostic; key: string }[] = [];
     const add = (path: PathSegment[], at: 'key' | 'value', message: string) => {
-      const axis = cell.values.find((v) => overlaps(v.path, path));
+      const axis = cell.values.find((v) => v.path.length > 0 && overlaps(v.path, path));
       const diagnostic = axis
-        ? diagnose(source, overrides, ['sweep', axis.axis, axis.valueIndex], 'value', `${message} (sweep value ${axis.axis}=${formatValue(axis.value)})`)
+        ? diagnose(source, overrides, axis.at ?? ['sweep', axis.axis, axis.valueIndex], 'value', `${message} (${axis.at?.[0] === 'search' ? 'search' : 'sweep'} value ${axis.axis}=${formatValue(axis.value)})`)
         : diagnose(source, overrides, path, at, message);
       const key = `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}:${diagnostic.message}`;
       // The same problem found in the base file is already reported, once.
@@ -207,6 +210,31 @@ function nonFinitePaths(value: unknown, path: PathSegment[] = []): PathSegment[]
   if (Array.isArray(value)) return value.flatMap((v, i) => nonFinitePaths(v, [...path, i]));
   if (isRecord(value)) return Object.entries(value).flatMap(([k, v]) => nonFinitePaths(v, [...path, k]));
   return [];
+}
+
+/** The experiment without the searches the schema already rejected, so the rest is still checked. */
+function withoutBrokenSearches(experiment: Experiment, problems: Problem[]): Record<string, unknown> {
+  const copy = { ...(experiment as unknown as Record<string, unknown>) };
+  const search = copy.search;
+  if (problems.some((p) => p.path[0] === 'search' && p.path.length === 1) || !search || typeof search !== 'object') {
+    delete copy.search;
+    return copy;
+  }
+  const kept: Record<string, unknown> = { ...(search as Record<string, unknown>) };
+  const under = (...prefix: PathSegment[]) => problems.filter((p) => prefix.every((seg, i) => p.path[i] === seg));
+  const random = kept.random as { space?: Record<string, unknown> } | undefined;
+  const spaceOnly = under('search', 'random').every((p) => p.path[2] === 'space' && p.path.length > 3);
+  if (random && typeof random.space === 'object' && random.space !== null && spaceOnly) {
+    // A bad distribution drops that parameter only: the others still get their range checks.
+    const space = { ...random.space };
+    for (const p of under('search', 'random', 'space')) delete space[String(p.path[3])];
+    kept.random = { ...random, space };
+  } else if (under('search', 'random').length > 0) {
+    delete kept.random;
+  }
+  for (const key of ['paired', 'repeats']) if (under('search', key).length > 0) delete kept[key];
+  copy.search = kept;
+  return copy;
 }
 
 function withPath(p: Problem): string {

@@ -390,6 +390,73 @@ const Runtime = Type.Object(
   { ...strict, description: 'Where runs execute. Not part of a run identity.' },
 );
 
+const AXIS_KEY = Type.String({ pattern: '^[A-Za-z0-9_*.-]+$' });
+// Plain arrays of two, not tuples: draft 2020-12 has no array form of `items`.
+const Range = (description: string, opts: object = {}) =>
+  Type.Unsafe<[number, number]>(Type.Array(Type.Number(opts), { minItems: 2, maxItems: 2, description }));
+const IntRange = (description: string) =>
+  Type.Unsafe<[number, number]>(Type.Array(Type.Integer(), { minItems: 2, maxItems: 2, description }));
+
+/** One parameter of a random search: exactly one of these keys. */
+const Distribution = Type.Union(
+  [
+    Type.Object(
+      { choice: Type.Array(Type.Any(), { minItems: 1, description: 'Values to pick from, equally likely.' }) },
+      { ...strict, description: 'One of a list of values.' },
+    ),
+    Type.Object(
+      { uniform: Range('[low, high]: uniform between them (rounded to 3 significant digits).') },
+      { ...strict, description: 'A real number, uniform on [low, high].' },
+    ),
+    Type.Object(
+      { loguniform: Range('[low, high], both > 0: uniform in log scale (rounded to 3 significant digits).') },
+      { ...strict, description: 'A real number, uniform in log scale: as likely in 1e-4..1e-3 as in 1e-3..1e-2.' },
+    ),
+    Type.Object({ int: IntRange('[low, high]: an integer between them, both included.') }, { ...strict, description: 'An integer, uniform on [low, high].' }),
+    Type.Object(
+      { logint: IntRange('[low, high], both > 0: an integer, uniform in log scale, both included.') },
+      { ...strict, description: 'An integer, uniform in log scale (hidden sizes, batch sizes).' },
+    ),
+  ],
+  { description: 'A distribution: {choice: [...]}, {uniform: [lo, hi]}, {loguniform: [lo, hi]}, {int: [lo, hi]} or {logint: [lo, hi]}.' },
+);
+
+const Search = Type.Object(
+  {
+    paired: Type.Optional(
+      Type.Record(AXIS_KEY, Type.Array(Type.Any(), { minItems: 1 }), {
+        additionalProperties: false,
+        minProperties: 1,
+        description:
+          'Axes that vary together: dotted paths to lists of the same length; run i takes value i of every list ' +
+          '(3 lists of 3 values are 3 runs, not 27). Combined with `sweep` as a product.',
+      }),
+    ),
+    random: Type.Optional(
+      Type.Object(
+        {
+          trials: PositiveInt({ description: 'Number of trials. Raising it keeps the trials already drawn (and their finished runs).' }),
+          seed: Type.Optional(Type.Integer({ description: "Seed of the draws (default: the experiment's seed). Trial i depends only on (seed, i)." })),
+          space: Type.Record(AXIS_KEY, Distribution, {
+            additionalProperties: false,
+            minProperties: 1,
+            description: 'Dotted path -> distribution, e.g. training.learningRate: {loguniform: [1e-4, 1e-2]}.',
+          }),
+        },
+        { ...strict, description: 'Random search: `trials` runs, each drawing every parameter of `space` from a seed.' },
+      ),
+    ),
+    repeats: Type.Optional(
+      PositiveInt({
+        description:
+          "Train every configuration with this many seeds (the experiment's seed and the ones after it); " +
+          'the summary then shows mean, standard deviation and count per configuration.',
+      }),
+    ),
+  },
+  { ...strict, description: 'Searches beyond the `sweep` grid; all of them combine with it and with each other as a product.' },
+);
+
 const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
 export const ExperimentSchema = Type.Object(
@@ -415,6 +482,7 @@ export const ExperimentSchema = Type.Object(
           '`models.*.hidden` sets the key on whichever model a run trains.',
       }),
     ),
+    search: Type.Optional(Search),
   },
   { ...strict, $id: SCHEMA_ID, title: 'xrun experiment' },
 );

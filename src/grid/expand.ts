@@ -1,37 +1,36 @@
 /**
- * Sweep expansion: the Cartesian product of the sweep axes, one cell per combination.
- * Pure data in, data out; validation and error positions are the config layer's job.
+ * Expansion of an experiment's searches into runs: the `sweep` grid, `search.paired`,
+ * `search.random` and `search.repeats` (see strategy.ts), composed as a product, one cell
+ * per combined point. Pure data in, data out; validation and error positions are the
+ * config layer's job, with the file positions each value carries in `at`.
  *
- * Each cell becomes a self-contained run config: the sweep values are written into
- * their paths, `model` names the model the run trains, and `models` keeps only that
- * model. An axis under `models.<name>` does not apply to runs of another model, so it
- * is left out of their values and id, and the cells that then coincide are merged:
- * sweeping `model: [cnn, lstm]` with `models.lstm.hidden: [64, 128]` gives 3 runs, not 4.
+ * Each cell becomes a self-contained run config: the values are written into their
+ * paths, `model` names the model the run trains, and `models` keeps only that model. An
+ * axis under `models.<name>` does not apply to runs of another model, so it is left out
+ * of their values and id, and the cells that then coincide are merged: sweeping
+ * `model: [cnn, lstm]` with `models.lstm.hidden: [64, 128]` gives 3 runs, not 4.
  */
+import { GridSearch } from './grid.js';
+import { PairedSearch } from './paired.js';
+import { RandomSearch, type RandomSpec } from './random.js';
+import { Repeats } from './repeats.js';
+import { composePoints, type AxisValue, type SearchProblem, type SearchStrategy } from './strategy.js';
 
-export interface AxisValue {
-  /** The sweep key as written, e.g. `models.*.hidden`. */
-  axis: string;
-  /** The path this value was written to, `*` replaced by the run's model. */
-  path: string[];
-  value: unknown;
-  /** Position of the value in the axis' list, for pointing at it in the file. */
-  valueIndex: number;
-}
+export type { AxisValue } from './strategy.js';
 
 export interface GridCell {
   id: string;
-  /** The sweep values that apply to this run, in axis order. */
+  /** The values that apply to this run (sweep, paired, trial and drawn values, seed), model first. */
   values: AxisValue[];
   /** The model this run trains, when one can be determined. */
   model: string | undefined;
-  /** The run's config: the experiment with sweep values applied, no `sweep`, one model. */
+  /** The run's config: the experiment with the values applied, no `sweep`/`search`, one model. */
   config: Record<string, unknown>;
 }
 
 export interface Grid {
   cells: GridCell[];
-  /** Product of the axis lengths. */
+  /** Product of the strategies' sizes. */
   total: number;
   /** Cells merged because they only differed in axes that do not apply to their model. */
   merged: number;
@@ -39,26 +38,82 @@ export interface Grid {
 
 type Json = Record<string, unknown>;
 
-export function expandGrid(experiment: Json): Grid {
-  const sweep = (experiment.sweep ?? {}) as Record<string, unknown[]>;
-  // The model axis goes first: `models.*.x` needs to know which model it addresses.
-  const axes = Object.keys(sweep).sort((a, b) => Number(b === 'model') - Number(a === 'model'));
-  const total = axes.reduce((n, a) => n * sweep[a]!.length, 1);
+export interface SearchSpec {
+  paired?: Record<string, unknown[]>;
+  random?: RandomSpec;
+  repeats?: number;
+}
+
+/** The strategies an experiment declares, in the order their values appear in run ids. */
+export function searchStrategies(experiment: Json, defaultSeed: number): SearchStrategy[] {
+  const search = (experiment.search ?? {}) as SearchSpec;
+  const seed = typeof experiment.seed === 'number' ? experiment.seed : defaultSeed;
+  const strategies: SearchStrategy[] = [new GridSearch((experiment.sweep ?? {}) as Record<string, unknown[]>)];
+  if (search.paired) strategies.push(new PairedSearch(search.paired));
+  if (search.random) strategies.push(new RandomSearch(search.random, seed));
+  if (search.repeats !== undefined && search.repeats > 1) strategies.push(new Repeats(search.repeats, seed));
+  return strategies;
+}
+
+/** Keys a search may not set: they change where or how runs go, not what they compute. */
+const UNSEARCHABLE = ['name', 'output', 'sweep', 'search', 'runtime', 'description'];
+
+/**
+ * Problems with the search settings themselves (paired lists of different lengths, empty
+ * ranges, an axis set by two strategies), for the config layer to report with positions.
+ */
+export function checkSearch(experiment: Json, defaultSeed: number): SearchProblem[] {
+  const search = (experiment.search ?? {}) as SearchSpec;
+  const out: SearchProblem[] = [];
+  if (search.paired) out.push(...new PairedSearch(search.paired).problems());
+  if (search.random) out.push(...new RandomSearch(search.random, defaultSeed).problems());
+  const owner = new Map<string, string>();
+  const keyPath = (key: string, axis: string) =>
+    key === 'sweep' ? ['sweep', axis] : key === 'search.random' ? ['search', 'random', 'space', axis] : key === 'search.repeats' ? ['search', 'repeats'] : ['search', 'paired', axis];
+  for (const strategy of searchStrategies(experiment, defaultSeed)) {
+    for (const axis of strategy.axes()) {
+      const first = owner.get(axis);
+      if (first !== undefined) {
+        const what = strategy.key === 'search.repeats' ? 'search.repeats sets the seed of every run' : `'${axis}' is also set by ${strategy.key}`;
+        out.push({
+          path: keyPath(strategy.key, axis),
+          at: 'key',
+          message: `${what}, but ${first} already varies '${axis}'; an axis can belong to one search only`,
+        });
+      } else {
+        owner.set(axis, strategy.key);
+      }
+      if (strategy.key !== 'sweep' && strategy.key !== 'search.repeats' && UNSEARCHABLE.includes(axis.split('.')[0]!)) {
+        out.push({ path: keyPath(strategy.key, axis), at: 'key', message: `'${axis}' cannot be searched: it changes where or how runs go, not what they compute` });
+      }
+    }
+  }
+  return out;
+}
+
+export function expandGrid(experiment: Json, defaultSeed = 42): Grid {
+  const points = composePoints(searchStrategies(experiment, defaultSeed));
+  const axes = [...new Set(points.flatMap((p) => p.map((v) => v.axis)))];
   const shortNames = shortAxisNames(axes);
   const byId = new Map<string, GridCell>();
-  for (const combo of product(axes.map((a) => sweep[a]!.length))) {
+  for (const point of points) {
     const config = structuredClone(experiment);
     delete config.sweep;
+    delete config.search;
+    // The model goes first: `models.*.x` needs to know which model it addresses.
+    const ordered = [...point].sort((a, b) => Number(b.axis === 'model') - Number(a.axis === 'model'));
     const values: AxisValue[] = [];
-    axes.forEach((axis, i) => {
-      const valueIndex = combo[i]!;
-      const value = sweep[axis]![valueIndex];
+    for (const v of ordered) {
+      if (v.label) {
+        values.push(v);
+        continue;
+      }
       const model = selectedModel(config);
-      const path = axis.split('.').map((seg, j) => (j === 1 && seg === '*' && axis.startsWith('models.') ? (model ?? '*') : seg));
-      if (!appliesTo(path, model)) return;
-      setPath(config, path, structuredClone(value));
-      values.push({ axis, path, value, valueIndex });
-    });
+      const path = v.axis.split('.').map((seg, j) => (j === 1 && seg === '*' && v.axis.startsWith('models.') ? (model ?? '*') : seg));
+      if (!appliesTo(path, model)) continue;
+      setPath(config, path, structuredClone(v.value));
+      values.push({ ...v, path });
+    }
     const model = selectedModel(config);
     if (model !== undefined) {
       config.model = model;
@@ -68,8 +123,7 @@ export function expandGrid(experiment: Json): Grid {
     const id = runId(values, shortNames, model);
     if (!byId.has(id)) byId.set(id, { id, values, model, config });
   }
-  // Axis order in the file is the order users expect in ids; `model` was only moved for resolution.
-  return { cells: [...byId.values()], total, merged: total - byId.size };
+  return { cells: [...byId.values()], total: points.length, merged: points.length - byId.size };
 }
 
 /** The run's model: `model` if set, else the only entry of `models`. */
@@ -81,17 +135,6 @@ function selectedModel(config: Json): string | undefined {
 
 function appliesTo(path: string[], model: string | undefined): boolean {
   return !(path[0] === 'models' && path.length > 2 && model !== undefined && path[1] !== model && path[1] !== '*');
-}
-
-function* product(lengths: number[]): Generator<number[]> {
-  if (lengths.some((n) => n === 0)) return;
-  const idx = lengths.map(() => 0);
-  while (true) {
-    yield [...idx];
-    let k = lengths.length - 1;
-    while (k >= 0 && ++idx[k]! === lengths[k]) idx[k--] = 0;
-    if (k < 0) return;
-  }
 }
 
 function setPath(target: Json, path: string[], value: unknown): void {
