@@ -6,6 +6,7 @@ import type { RunConfig } from '../config/resolve.js';
 import { parameterCountOf } from '../config/semantics.js';
 import { DataError, UsageError } from '../errors.js';
 import { formatValue } from '../grid/expand.js';
+import { configKey, readRunConfig, groupRows, groupsMarkdown, groupsText, hasRepeats, type GroupInput } from '../report/groups.js';
 import { formatDuration } from '../report/summary.js';
 import { renderRows, ROWS_FORMATS, type Cell, type Row, type Rows } from '../report/rows.js';
 import { decideRuns } from '../runner/decide.js';
@@ -111,6 +112,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     notRun = plan.runs.filter((r) => !existsSync(join(dir, r.id, 'run.json')) && !hashes.has(r.hash)).map((r) => r.id);
   }
   const rows: Row[] = [];
+  const grouped: GroupInput[] = [];
   for (const id of runFolders(dir)) {
     const store = new RunDir(join(dir, id));
     let record: RunRecord | undefined;
@@ -121,6 +123,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       continue;
     }
     if (!record) continue;
+    const config = await readRunConfig(store);
+    if (config) grouped.push({ key: configKey(config), seed: config.seed, row: recordRow(id, record) });
     rows.push({
       run: id,
       status: describeStatus(record),
@@ -147,6 +151,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
     rows,
   };
   console.log(renderRows(format === 'table' || format === 'md' ? withoutColumn(table, 'epochs') : table, format));
+  // Configurations trained with several seeds: their mean ± std over the completed ones.
+  const groups = groupRows(grouped);
+  if (hasRepeats(groups) && format === 'table') console.log(`\nby configuration (over seeds):\n${groupsText(groups)}`);
+  if (hasRepeats(groups) && format === 'md') console.log(`\n${groupsMarkdown(groups)}`);
   return 0;
 }
 
@@ -170,6 +178,22 @@ function describeOutput(plan: ExperimentPlan): string {
 /** Weights of the run's model; undefined where the image size is only known from the data files. */
 function paramsOf(config: RunConfig): number | undefined {
   return parameterCountOf(config.dataset, config.models[config.model]!);
+}
+
+function recordRow(id: string, record: RunRecord): GroupInput['row'] {
+  return {
+    run: id,
+    status: record.status,
+    epochs: record.epochsCompleted,
+    values: { ...record.values },
+    test_accuracy: record.final?.test_accuracy ?? null,
+    test_loss: record.final?.test_loss ?? null,
+    train_accuracy: record.final?.train_accuracy ?? null,
+    train_loss: record.final?.train_loss ?? null,
+    best_test_accuracy: record.best?.test_accuracy ?? null,
+    time: formatDuration(record.trainingSeconds),
+    seconds: record.trainingSeconds,
+  };
 }
 
 /** A 'running' record whose process is gone was stopped hard; the next run resumes it. */

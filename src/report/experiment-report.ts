@@ -2,6 +2,10 @@
  * Experiment-level outputs, rebuilt from the run folders after every invocation so
  * they always describe every run of the plan, including ones skipped this time:
  * summary.csv, summary.md (the study's results table) and a comparison plot.
+ *
+ * When some configuration was trained with several seeds (search.repeats, or a sweep over
+ * `seed`), summary.csv has one row per configuration (mean, std and count of each metric),
+ * summary-runs.csv keeps one row per run, and summary.md shows both tables.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +14,7 @@ import type { ExperimentPlan } from '../config/load.js';
 import { expandGrid, formatValue } from '../grid/expand.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { RunDir } from '../store/run-dir.js';
+import { configKey, readRunConfig, groupRows, groupsCsv, groupsMarkdown, hasRepeats } from './groups.js';
 import { comparisonPlotSpec } from './plots.js';
 import { summaryCsv, summaryMarkdown, summaryTable, type RunSummaryInput, type SummaryRow } from './summary.js';
 import { writePlot } from './write-plot.js';
@@ -40,6 +45,7 @@ export interface ExperimentReportOptions {
 export async function writeExperimentReport(plan: ExperimentPlan, options: ExperimentReportOptions = {}): Promise<ExperimentReport> {
   const folders = options.folders ?? plan.runs.map((r) => r.id);
   const inputs: RunSummaryInput[] = [];
+  const grouping = new Map<string, { key: string; seed: number }>();
   let others: string[] = [];
   try {
     others = (await readdir(plan.outputDir, { withFileTypes: true }))
@@ -61,15 +67,27 @@ export async function writeExperimentReport(plan: ExperimentPlan, options: Exper
       values: Object.fromEntries(Object.entries(record.values ?? {}).map(([axis, v]) => [axis, formatValue(v)])),
       ...(record.stoppedEarly ? { stoppedEarly: record.stoppedEarly } : {}),
     });
+    const config = await readRunConfig(store);
+    if (config) grouping.set(name, { key: configKey(config), seed: config.seed });
   }
   const table = summaryTable(inputs);
   const overrides = options.overrides ?? [];
+  // A run whose config.yaml cannot be read is a configuration of its own.
+  const groups = groupRows(table.map((row) => ({ row, ...(grouping.get(row.run) ?? { key: `run:${row.run}`, seed: Number.NaN }) })));
+  const repeated = hasRepeats(groups);
+  const perRun = summaryMarkdown(table, repeated ? '' : plan.name);
   const markdown =
-    summaryMarkdown(table, plan.name) +
+    (repeated
+      ? `## ${plan.name}\n\nMean ± standard deviation over each configuration's completed seeds.\n\n${groupsMarkdown(groups)}\n\n### Runs\n\n${perRun}`
+      : perRun) +
     (overrides.length > 0 ? `\nOverrides applied: ${overrides.map((o) => `\`--set ${o}\``).join(', ')}\n` : '');
   const files = [join(plan.outputDir, 'summary.csv'), join(plan.outputDir, 'summary.md')];
-  await writeFileAtomic(files[0]!, summaryCsv(table));
+  await writeFileAtomic(files[0]!, repeated ? groupsCsv(groups) : summaryCsv(table));
   await writeFileAtomic(files[1]!, markdown);
+  if (repeated) {
+    files.push(join(plan.outputDir, 'summary-runs.csv'));
+    await writeFileAtomic(files[2]!, summaryCsv(table));
+  }
   const series = inputs.filter((i) => i.rows.length > 0).map((i) => ({ run: i.id, rows: i.rows }));
   const warnings: string[] = [];
   if (series.length > 0) {
