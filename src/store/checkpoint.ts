@@ -62,6 +62,9 @@ export async function serializeCheckpoint(
   };
   const optimizerWeights = await optimizer.getWeights();
   const encoded = await tf.io.encodeWeights(optimizerWeights);
+  // getWeights() makes a new scalar for the step count on every call (the rest are the
+  // optimiser's own variables): free it, or a long-lived worker leaks one per epoch.
+  for (const w of optimizerWeights) if (w.name === 'iter') w.tensor.dispose();
   return {
     files: {
       'model.json': JSON.stringify(modelJson),
@@ -152,7 +155,12 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | un
     },
     async restoreOptimizer(optimizer) {
       const map = tf.io.decodeWeights(toArrayBuffer(optimizerBin), optimizerJson.weights);
-      await optimizer.setWeights(optimizerJson.weights.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })));
+      try {
+        await optimizer.setWeights(optimizerJson.weights.map((spec) => ({ name: spec.name, tensor: map[spec.name]! })));
+      } finally {
+        // setWeights copies the moments into variables of its own and only reads the step count.
+        tf.dispose(Object.values(map));
+      }
       restoreExactState(optimizer, optimizerJson.exact);
     },
   };
