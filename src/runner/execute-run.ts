@@ -9,7 +9,7 @@ import type { DatasetSource } from '../data/cache.js';
 import { loadDataset, type DatasetConfig, type LoadedDataset } from '../data/datasets.js';
 import { buildModel } from '../model/build.js';
 import { trainingPlotSpec } from '../report/plots.js';
-import { writePlot } from '../report/write-plot.js';
+import { writePlot, writePlotSpec } from '../report/write-plot.js';
 import { readCheckpoint, serializeCheckpoint, writeCheckpoint, type TrainingState } from '../store/checkpoint.js';
 import { metricsColumns, type MetricsRow } from '../store/metrics-row.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
@@ -21,6 +21,9 @@ import { NonFiniteLossError, StoppedError, train, type BatchProgress } from '../
 import { confusionMatrix } from '../train/confusion.js';
 import { writeConfusion } from '../store/confusion-csv.js';
 import { machineInfo } from '../util/machine.js';
+
+/** How often a long run's training figure is redrawn while it trains. */
+const PLOT_REFRESH_MS = 60_000;
 
 export interface RunJob {
   experiment: string;
@@ -70,6 +73,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     pid: process.pid,
   };
   let data: LoadedDataset | undefined;
+  let plot = async () => {};
   let model: tf.LayersModel | undefined;
   let optimizer: tf.Optimizer | undefined;
   try {
@@ -125,6 +129,27 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     await store.writeRecord(record);
 
     const rows = await store.readMetrics();
+    // Rendering a figure costs about as much as training a few hundred images, so a grid
+    // of short runs would spend much of its time drawing: the figure is drawn when the
+    // run ends, and refreshed during long runs at most once a minute; its Vega-Lite spec
+    // (data inline) is rewritten every epoch.
+    let plotted = rows.at(-1)?.epoch ?? 0;
+    let lastPlotAt = performance.now();
+    plot = async () => {
+      if (rows.length === 0 || rows.at(-1)!.epoch === plotted) return;
+      plotted = rows.at(-1)!.epoch;
+      try {
+        await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
+      } catch (err) {
+        // A figure is worth less than the run: note the problem, keep training.
+        const warning = `plots/training could not be rendered: ${(err as Error).message}`;
+        if (!record.warnings?.includes(warning)) {
+          record.warnings = [...(record.warnings ?? []), warning];
+          await store.writeRecord(record);
+        }
+      }
+      lastPlotAt = performance.now();
+    };
     await train({
       config,
       data,
@@ -160,16 +185,8 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
             record.best = { epoch: row.epoch, val_accuracy: row.val_accuracy!, test_accuracy: row.test_accuracy, test_loss: row.test_loss };
           }
           await store.writeRecord(record);
-          try {
-            await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
-          } catch (err) {
-            // A figure is worth less than the run: note the problem, keep training.
-            const warning = `plots/training could not be rendered: ${(err as Error).message}`;
-            if (!record.warnings?.includes(warning)) {
-              record.warnings = [...(record.warnings ?? []), warning];
-              await store.writeRecord(record);
-            }
-          }
+          if (performance.now() - lastPlotAt >= PLOT_REFRESH_MS) await plot();
+          else await writePlotSpec(store.plotsDir, 'training', trainingPlotSpec(rows, `${job.experiment} / ${job.id}`));
           control.emit({ type: 'epoch', row, epochs: config.training.epochs });
         },
         onEarlyStop: async (stop) => {
@@ -180,6 +197,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     });
     // The report's confusion matrix: the final model on the test set.
     await writeConfusion(job.dir, await confusionMatrix(model, data.test, data.classes));
+    await plot();
     record.status = 'completed';
   } catch (err) {
     if (err instanceof StoppedError) {
@@ -188,6 +206,8 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
       record.status = 'failed';
       const e = err instanceof Error ? err : new Error(String(err));
       record.error = { message: e.message, ...(err instanceof NonFiniteLossError ? {} : { stack: e.stack }) };
+      // The epochs it did train, drawn (an interrupted run is drawn when it finishes).
+      await plot().catch(() => {});
     }
   } finally {
     model?.dispose();
