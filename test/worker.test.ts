@@ -3,7 +3,7 @@
  * computes exactly what it would in a fresh process; a worker that dies fails only its
  * own run; the longest runs start first.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +12,9 @@ import { configHash, resolveRunConfig, type RunConfig } from '../src/config/reso
 import { DatasetCache, cacheKey } from '../src/data/cache.js';
 import { executeRun, type RunEvent, type RunJob } from '../src/runner/execute-run.js';
 import { estimateCost, forwardCost, longestFirst } from '../src/runner/schedule.js';
+import { drawTrainingFigure, FigureQueue } from '../src/runner/figures.js';
 import { spawnWorker } from '../src/runner/spawn-worker.js';
+import { RunDir } from '../src/store/run-dir.js';
 import { resolveModel } from '../src/config/resolve.js';
 import { selectBackend } from '../src/train/backend.js';
 import { tempProject, tinyExperiment, xrun, xrunUntil } from './helpers/cli.js';
@@ -176,5 +178,34 @@ describe('longest runs first', () => {
     // The summary keeps the file's order.
     const summary = readFileSync(join(dir, 'runs/order/summary.csv'), 'utf8');
     expect(summary.indexOf('model=cnn')).toBeLessThan(summary.indexOf('model=bilstm'));
+  }, 60_000);
+});
+
+describe('training figures drawn by the parent', () => {
+  it('draws a finished run from its metrics; a figure that cannot be drawn becomes a warning in run.json', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'xrun-figures-'));
+    const rows = [1, 2].map((epoch) => ({ epoch, train_loss: 1 / epoch, train_accuracy: 0.5, test_loss: 1 / epoch, test_accuracy: 0.5, epoch_seconds: 1, elapsed_seconds: epoch }));
+    const make = async (name: string) => {
+      const store = new RunDir(join(root, name));
+      await store.resetMetrics(rows);
+      await store.writeRecord({ id: name, experiment: 'f', status: 'completed', hash: 'h', values: {}, seed: 1, epochs: 2, epochsCompleted: 2, createdAt: '', trainingSeconds: 2 });
+      return store;
+    };
+    const good = await make('good');
+    const bad = await make('bad');
+    // A file where the plots folder should be: the figure cannot be written.
+    writeFileSync(bad.plotsDir, '');
+    const queue = new FigureQueue();
+    queue.add(good.path, 'f / good');
+    queue.add(bad.path, 'f / bad');
+    await queue.drain();
+    expect(readFileSync(join(good.plotsDir, 'training.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(JSON.parse(readFileSync(join(good.plotsDir, 'training.vl.json'), 'utf8')).data.values.length).toBeGreaterThan(0);
+    expect((await good.readRecord())!.warnings).toBeUndefined();
+    expect((await bad.readRecord())!.warnings).toEqual([expect.stringMatching(/^plots\/training could not be rendered: /)]);
+    // Drawing again does not repeat the warning.
+    await drawTrainingFigure(bad.path, 'f / bad');
+    expect((await bad.readRecord())!.warnings).toHaveLength(1);
+    expect(existsSync(join(root, 'bad/plots/training.png'))).toBe(false);
   }, 60_000);
 });

@@ -36,6 +36,8 @@ export interface RunJob {
   resume: boolean;
   /** Hash of a shorter run of the same config whose checkpoint this run continues (training.epochs raised). */
   continueFrom?: string;
+  /** The caller draws the final training figure (see runner/figures.ts); the run only keeps its spec current. */
+  deferFigure?: boolean;
 }
 
 export type RunEvent =
@@ -197,7 +199,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
     });
     // The report's confusion matrix: the final model on the test set.
     await writeConfusion(job.dir, await confusionMatrix(model, data.test, data.classes));
-    await plot();
+    if (!job.deferFigure) await plot();
     record.status = 'completed';
   } catch (err) {
     if (err instanceof StoppedError) {
@@ -207,7 +209,7 @@ export async function executeRun(job: RunJob, control: RunControl): Promise<RunR
       const e = err instanceof Error ? err : new Error(String(err));
       record.error = { message: e.message, ...(err instanceof NonFiniteLossError ? {} : { stack: e.stack }) };
       // The epochs it did train, drawn (an interrupted run is drawn when it finishes).
-      await plot().catch(() => {});
+      if (!job.deferFigure) await plot().catch(() => {});
     }
   } finally {
     model?.dispose();

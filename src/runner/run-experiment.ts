@@ -26,6 +26,7 @@ import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOp
 import { acquireLock } from './lock.js';
 import { runPool } from './pool.js';
 import type { ProgressView } from './progress.js';
+import { FigureQueue } from './figures.js';
 import { estimateCost, longestFirst } from './schedule.js';
 import { spawnWorker, type WorkerHandle } from './spawn-worker.js';
 
@@ -115,6 +116,7 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
       void handle.exited.then(() => workers.delete(handle));
       return handle;
     };
+    const figures = new FigureQueue();
     try {
       await runPool(
         todo,
@@ -122,11 +124,13 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
         async (decision, lane) => {
           const outcome = await runOne(plan, decision, () => workerFor(lane), options, () => stopSignal !== undefined);
           if (outcome) outcomes.set(decision.run.id, outcome);
+          if (outcome?.status === 'completed' || outcome?.status === 'failed') figures.add(decision.dir, `${plan.name} / ${decision.run.id}`);
         },
         () => stopSignal !== undefined,
       );
     } finally {
       await Promise.all(lanes.map((w) => w.close()));
+      await figures.drain();
     }
     // Imported here: the plotting libraries are only needed once the runs are done.
     const { studyOrder, writeExperimentReport } = await import('../report/experiment-report.js');
@@ -207,6 +211,7 @@ async function runOne(
       },
       resume: decision.action === 'resume',
       ...(decision.continueFrom ? { continueFrom: decision.continueFrom } : {}),
+      deferFigure: true,
     },
     (event) => options.progress.event(run.id, event),
   );
