@@ -3,7 +3,7 @@
  * computes exactly what it would in a fresh process; a worker that dies fails only its
  * own run; the longest runs start first.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -145,6 +145,14 @@ describe('a run that crashes its worker', () => {
     expect(retry.code, retry.stderr).toBe(0);
     expect(retry.stdout).toContain('3 run(s): 1 to train, 2 skipped');
     expect(record('train=960').status).toBe('completed');
+    for (const id of ['train=960', 'train=192', 'train=190']) expect(existsSync(join(out, id, 'plots/training.png')), id).toBe(true);
+
+    // A figure lost to a kill before the parent drew it is drawn by the next start.
+    rmSync(join(out, 'train=192/plots/training.png'));
+    const again = xrun(['exp.yaml'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('3 run(s): 0 to train, 3 skipped');
+    expect(existsSync(join(out, 'train=192/plots/training.png'))).toBe(true);
   }, 120_000);
 });
 

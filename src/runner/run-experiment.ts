@@ -8,6 +8,7 @@
  * mark its run 'interrupted' (resumable); the second kills the workers at once. Either
  * way finished files stay intact: everything is written atomically.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { stringify as yamlStringify } from 'yaml';
 import { withDerivedClasses, type ExperimentPlan, type PlannedRun } from '../config/load.js';
@@ -101,6 +102,13 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     }
     progress.start(decisions.map((d) => ({ id: d.run.id, action: d.action as 'run' | 'resume' | 'skip', reason: d.reason })));
     for (const d of decisions) if (d.action === 'skip') outcomes.set(d.run.id, { id: d.run.id, status: 'skipped' });
+    const figures = new FigureQueue();
+    // A finished run whose figure was still waiting when the last command was killed.
+    for (const d of decisions) {
+      if (d.action === 'skip' && d.record?.status === 'completed' && !existsSync(join(d.dir, 'plots', 'training.png'))) {
+        figures.add(d.dir, `${plan.name} / ${d.run.id}`);
+      }
+    }
     const todo = longestFirst(
       decisions.filter((d) => d.action !== 'skip'),
       (d) => estimateCost(d.run.config, d.action === 'resume' ? d.record?.epochsCompleted : 0),
@@ -116,7 +124,6 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
       void handle.exited.then(() => workers.delete(handle));
       return handle;
     };
-    const figures = new FigureQueue();
     try {
       await runPool(
         todo,
