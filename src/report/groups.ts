@@ -6,12 +6,11 @@
  * The standard deviation is the sample one (n - 1), the usual spread of a result over
  * seeds; with a single completed run it is left empty rather than shown as 0.
  */
-import { stringify } from 'csv-stringify/sync';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson, identityOf, type RunConfig } from '../config/resolve.js';
 import type { RunDir } from '../store/run-dir.js';
 import { formatDuration, type SummaryRow } from './summary.js';
-import { markdownTable, textTable, type Align } from './table.js';
+import { renderRows, type Column, type Row, type Rows } from './rows.js';
 
 /** Everything that changes a run's numbers except its seed. */
 export function configKey(config: RunConfig): string {
@@ -108,58 +107,84 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-/** One row per configuration: values, counts, then mean and std of every metric. */
-export function groupsCsv(groups: readonly GroupRow[]): string {
-  const keys = valueKeys(groups);
-  const header = [
-    'config',
-    ...keys,
-    'runs',
-    'completed',
-    'seeds',
-    ...GROUP_METRICS.flatMap((m) => [`${m}_mean`, `${m}_std`]),
-  ];
-  const body = groups.map((g) => [
-    g.config,
-    ...keys.map((k) => text(g.values[k])),
-    g.runs.length,
-    g.completed,
-    g.seeds.join(' '),
-    ...GROUP_METRICS.flatMap((m) => [g.stats[m].mean, g.stats[m].std]),
-  ]);
-  return stringify([header, ...body]);
-}
-
 /** `0.9123 ± 0.0041`; the ± part only when there is a spread to show. */
 export function meanStd(s: Stat, digits = 4): string {
   if (s.mean === null) return '';
   return s.std === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;
 }
 
-function groupCells(groups: readonly GroupRow[], keys: string[]): string[][] {
-  return groups.map((g) => [
-    g.config,
-    ...keys.map((k) => text(g.values[k])),
-    `${g.completed}/${g.runs.length}`,
-    meanStd(g.stats.test_accuracy),
-    meanStd(g.stats.test_loss),
-    meanStd(g.stats.best_test_accuracy),
-    g.stats.seconds.mean === null ? '' : formatDuration(g.stats.seconds.mean),
-  ]);
+const SHOWN: { metric: GroupMetric; header: string }[] = [
+  { metric: 'test_accuracy', header: 'test accuracy' },
+  { metric: 'test_loss', header: 'test loss' },
+  { metric: 'best_test_accuracy', header: 'best test accuracy' },
+];
+
+/**
+ * The per-configuration table as one table model: csv and json get every metric's mean
+ * and std as numbers; table and md show `mean ± std` for the main metrics and the mean time.
+ */
+export function groupsTable(groups: readonly GroupRow[], shape: 'full' | 'shown'): Rows {
+  const keys = valueKeys(groups);
+  // A value named like a fixed column (a sweep over `runs`, say) keeps both as `values.<key>`.
+  const fixed = new Set(['config', 'runs', 'completed', 'seeds', ...GROUP_METRICS.flatMap((m) => [`${m}_mean`, `${m}_std`])]);
+  const column = (k: string) => (fixed.has(k) ? `values.${k}` : k);
+  const rows: Row[] = groups.map((g) => {
+    const row: Row = { config: g.config, runs: g.runs.length, completed: g.completed, seeds: g.seeds.join(' ') };
+    keys.forEach((k) => (row[column(k)] = text(g.values[k])));
+    for (const m of GROUP_METRICS) {
+      row[`${m}_mean`] = g.stats[m].mean;
+      row[`${m}_std`] = g.stats[m].std;
+    }
+    return row;
+  });
+  const values: Column[] = keys.map((k) => ({ key: column(k), align: 'left' }));
+  if (shape === 'full') {
+    return {
+      columns: [
+        { key: 'config' },
+        ...values,
+        { key: 'runs' },
+        { key: 'completed' },
+        { key: 'seeds' },
+        ...GROUP_METRICS.flatMap((m): Column[] => [{ key: `${m}_mean` }, { key: `${m}_std` }]),
+      ],
+      rows,
+    };
+  }
+  const byGroup = new Map(rows.map((r, i) => [r, groups[i]!]));
+  return {
+    columns: [
+      { key: 'config' },
+      ...values,
+      { key: 'completed', header: 'seeds done', align: 'right', format: (_, r) => `${r.completed}/${r.runs}` },
+      ...SHOWN.map(({ metric, header }): Column => ({
+        key: `${metric}_mean`,
+        header,
+        align: 'right',
+        format: (_, r) => meanStd(byGroup.get(r)!.stats[metric]),
+      })),
+      {
+        key: 'seconds_mean',
+        header: 'mean time',
+        align: 'right',
+        format: (v) => (typeof v === 'number' ? formatDuration(v) : ''),
+      },
+    ],
+    rows,
+  };
 }
 
-const HEADER_AFTER = ['seeds done', 'test accuracy', 'test loss', 'best test accuracy', 'mean time'];
+/** One row per configuration: values, counts, then mean and std of every metric. */
+export function groupsCsv(groups: readonly GroupRow[]): string {
+  return `${renderRows(groupsTable(groups, 'full'), 'csv')}\n`;
+}
 
 /** Markdown: one row per configuration, metrics as mean ± std over its completed seeds. */
 export function groupsMarkdown(groups: readonly GroupRow[]): string {
-  const keys = valueKeys(groups);
-  const align: Align[] = ['left', ...keys.map((): Align => 'left'), 'right', 'right', 'right', 'right', 'right'];
-  return markdownTable(['config', ...keys, ...HEADER_AFTER], groupCells(groups, keys), align);
+  return renderRows(groupsTable(groups, 'shown'), 'md');
 }
 
 /** The same table as plain aligned text, for the terminal. */
 export function groupsText(groups: readonly GroupRow[]): string {
-  const keys = valueKeys(groups);
-  const align: Align[] = ['left', ...keys.map((): Align => 'left'), 'right', 'right', 'right', 'right', 'right'];
-  return textTable([['config', ...keys, ...HEADER_AFTER]], groupCells(groups, keys), { align });
+  return renderRows(groupsTable(groups, 'shown'), 'table');
 }
