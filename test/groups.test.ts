@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupLabel, groupRows, groupsCsv, groupsMarkdown, hasRepeats, meanStd, stat, type GroupInput } from '../src/report/groups.js';
+import { formatMeanStd, groupLabel, groupRows, groupsCsv, groupsMarkdown, hasRepeats, type GroupInput } from '../src/report/groups.js';
+import { meanStd as stat } from '../src/report/stats.js';
 import type { SummaryRow } from '../src/report/summary.js';
 
 function row(run: string, status: string, accuracy: number | null, loss: number | null, seconds = 10): SummaryRow {
@@ -25,8 +26,8 @@ describe('mean and standard deviation over seeds', () => {
     expect(stat([0.5])).toEqual({ mean: 0.5, std: null, n: 1 });
     expect(stat([])).toEqual({ mean: null, std: null, n: 0 });
     expect(stat([1, Number.NaN, 3])).toEqual({ mean: 2, std: expect.closeTo(Math.SQRT2, 12), n: 2 });
-    expect(meanStd(stat([0.9, 0.92, 0.94]))).toBe('0.9200 ± 0.0200');
-    expect(meanStd(stat([0.5]))).toBe('0.5000');
+    expect(formatMeanStd(stat([0.9, 0.92, 0.94]))).toBe('0.9200 ± 0.0200');
+    expect(formatMeanStd(stat([0.5]))).toBe('0.5000');
   });
 
   it('groups runs by config key, counts completed runs only, and drops the seed from the label and values', () => {

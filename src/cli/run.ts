@@ -49,7 +49,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     // Aligned for the terminal and fitted to its width; summary.md keeps the markdown.
     const { summaryTerminalTable } = await import('../report/summary-rows.js');
     const width = process.stdout.columns || 80;
-    console.log(`\n${summaryTerminalTable(result.report.table, width)}\n`);
+    if (result.report.groups) {
+      // Seeds repeated: one row per configuration; the runs are in summary-runs.csv.
+      const { groupsTerminalTable } = await import('../report/groups.js');
+      console.log(`\nmean ± std over seeds:\n${groupsTerminalTable(result.report.groups, width)}\n`);
+    } else {
+      console.log(`\n${summaryTerminalTable(result.report.table, width)}\n`);
+    }
     console.log(`summary: ${result.report.files.map((f) => relative(process.cwd(), f)).join(', ')}`);
     for (const w of result.report.warnings) console.error(`warning: ${w}`);
   }

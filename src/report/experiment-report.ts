@@ -14,7 +14,7 @@ import type { ExperimentPlan } from '../config/load.js';
 import { expandGrid, formatValue } from '../grid/expand.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { RunDir } from '../store/run-dir.js';
-import { configKey, readRunConfig, groupRows, groupsCsv, groupsMarkdown, hasRepeats } from './groups.js';
+import { configKey, readRunConfig, groupRows, groupsCsv, groupsMarkdown, hasRepeats, type GroupRow } from './groups.js';
 import { comparisonPlotSpec } from './plots.js';
 import { summaryCsv, summaryMarkdown, summaryTable, type RunSummaryInput, type SummaryRow } from './summary.js';
 import { writePlot } from './write-plot.js';
@@ -25,6 +25,8 @@ export interface ExperimentReport {
   markdown: string;
   /** The rows of summary.md, for the terminal's table. */
   table: SummaryRow[];
+  /** With repeated seeds: one row per configuration (mean ± std), shown in place of `table`. */
+  groups?: GroupRow[];
   files: string[];
   warnings: string[];
 }
@@ -104,7 +106,7 @@ export async function writeExperimentReport(plan: ExperimentPlan, options: Exper
   } catch (err) {
     warnings.push(`report.html could not be written: ${(err as Error).message}`);
   }
-  return { markdown, files, warnings, table };
+  return { markdown, files, warnings, table, ...(repeated ? { groups } : {}) };
 }
 
 /**

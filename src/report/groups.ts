@@ -3,14 +3,16 @@
  * a sweep over `seed`) are one configuration, summarised by the mean, standard deviation
  * and count of each metric over its completed runs.
  *
- * The standard deviation is the sample one (n - 1), the usual spread of a result over
- * seeds; with a single completed run it is left empty rather than shown as 0.
+ * The statistics are the HTML report's and `xrun compare`'s (stats.ts): sample standard
+ * deviation (n - 1); with a single completed run it is left empty rather than shown as 0.
  */
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson, identityOf, type RunConfig } from '../config/resolve.js';
 import type { RunDir } from '../store/run-dir.js';
 import { formatDuration, type SummaryRow } from './summary.js';
+import { fitRows } from './fit.js';
 import { renderRows, type Column, type Row, type Rows } from './rows.js';
+import { meanStd } from './stats.js';
 
 /** Everything that changes a run's numbers except its seed. */
 export function configKey(config: RunConfig): string {
@@ -33,21 +35,7 @@ export function groupLabel(id: string): string {
   return id.split(',').filter((part) => !/^seed=-?\d+$/.test(part)).join(',') || 'all';
 }
 
-export interface Stat {
-  mean: number | null;
-  std: number | null;
-  n: number;
-}
-
-export function stat(values: readonly number[]): Stat {
-  const xs = values.filter((v) => Number.isFinite(v));
-  const n = xs.length;
-  if (n === 0) return { mean: null, std: null, n: 0 };
-  const mean = xs.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, std: null, n };
-  const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { mean, std: Math.sqrt(variance), n };
-}
+export type Stat = ReturnType<typeof meanStd>;
 
 const GROUP_METRICS = ['test_accuracy', 'test_loss', 'best_test_accuracy', 'train_accuracy', 'train_loss', 'seconds'] as const;
 type GroupMetric = (typeof GROUP_METRICS)[number];
@@ -87,7 +75,7 @@ export function groupRows(inputs: readonly GroupInput[]): GroupRow[] {
       seeds: members.map((m) => m.seed),
       completed: done.length,
       stats: Object.fromEntries(
-        GROUP_METRICS.map((f) => [f, stat(done.map((r) => r[f]).filter((v): v is number => v !== null))]),
+        GROUP_METRICS.map((f) => [f, meanStd(done.map((r) => r[f]))]),
       ) as Record<GroupMetric, Stat>,
     };
   });
@@ -108,7 +96,7 @@ function text(value: unknown): string {
 }
 
 /** `0.9123 ± 0.0041`; the ± part only when there is a spread to show. */
-export function meanStd(s: Stat, digits = 4): string {
+export function formatMeanStd(s: Stat, digits = 4): string {
   if (s.mean === null) return '';
   return s.std === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;
 }
@@ -151,7 +139,6 @@ export function groupsTable(groups: readonly GroupRow[], shape: 'full' | 'shown'
       rows,
     };
   }
-  const byGroup = new Map(rows.map((r, i) => [r, groups[i]!]));
   return {
     columns: [
       { key: 'config' },
@@ -161,7 +148,10 @@ export function groupsTable(groups: readonly GroupRow[], shape: 'full' | 'shown'
         key: `${metric}_mean`,
         header,
         align: 'right',
-        format: (_, r) => meanStd(byGroup.get(r)!.stats[metric]),
+        format: (v, r) => {
+          const std = r[`${metric}_std`];
+          return formatMeanStd({ mean: typeof v === 'number' ? v : null, std: typeof std === 'number' ? std : null, n: 0 });
+        },
       })),
       {
         key: 'seconds_mean',
@@ -187,4 +177,11 @@ export function groupsMarkdown(groups: readonly GroupRow[]): string {
 /** The same table as plain aligned text, for the terminal. */
 export function groupsText(groups: readonly GroupRow[]): string {
   return renderRows(groupsTable(groups, 'shown'), 'table');
+}
+
+/** For the end of `xrun run`: fitted to `width` columns, the values (named by `config`) dropped first. */
+export function groupsTerminalTable(groups: readonly GroupRow[], width: number): string {
+  const table = groupsTable(groups, 'shown');
+  const values = table.columns.filter((c) => c.align === 'left' && c.key !== 'config').map((c) => c.key);
+  return fitRows(table, width, [...values, 'best_test_accuracy_mean', 'completed']).text;
 }
