@@ -36,6 +36,9 @@ describe('random search with repeats', () => {
     const run = xrun(['exp.yaml', '--jobs', '2'], dir);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('16 run(s): 16 to train, 0 skipped');
+    // The terminal's last table is one row per trial.
+    const last = run.stdout.slice(run.stdout.indexOf('mean ± std over seeds:'));
+    expect(last.split('\n').filter((l) => /^trial=\d/.test(l))).toHaveLength(8);
     const out = join(dir, 'runs/rs');
     const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^config,trial,training\.learningRate,models\.\*\.hidden,runs,completed,seeds,test_accuracy_mean,test_accuracy_std,/);
