@@ -148,7 +148,13 @@ describe('run identity', () => {
 
 describe('resume after the parent is killed', () => {
   it('skips finished runs, resumes the interrupted one after its last epoch and matches a clean run', async () => {
-    const dir = tempProject({ 'exp.yaml': experiment('resume', 'sweep:\n  training.learningRate: [0.004, 0.005, 0.006, 0.007]\n') });
+    // The study's CNN, so the two epochs left after the kill outlast the worker noticing it
+    // (the same 6 optimiser steps an epoch as the tiny one).
+    const exp = experiment('resume', 'sweep:\n  training.learningRate: [0.004, 0.005, 0.006, 0.007]\n').replace(
+      'cnn: { type: cnn, filters: [4], dense: 8 }',
+      'cnn: { type: cnn, filters: [32, 64], dense: 128 }',
+    );
+    const dir = tempProject({ 'exp.yaml': exp });
     const out = join(dir, 'runs/resume');
     const third = join(out, 'learningRate=0.006');
 
