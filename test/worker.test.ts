@@ -16,7 +16,12 @@ import { drawTrainingFigure, FigureQueue } from '../src/runner/figures.js';
 import { spawnWorker } from '../src/runner/spawn-worker.js';
 import { RunDir } from '../src/store/run-dir.js';
 import { resolveModel } from '../src/config/resolve.js';
+import { loadDataset, type DatasetConfig } from '../src/data/datasets.js';
+import { buildModel } from '../src/model/build.js';
 import { selectBackend } from '../src/train/backend.js';
+import { confusionMatrix } from '../src/train/confusion.js';
+import { createOptimizer } from '../src/train/optimizer.js';
+import { train } from '../src/train/trainer.js';
 import { tempProject, tinyExperiment, xrun, xrunUntil } from './helpers/cli.js';
 
 function config(seed: number, model: Record<string, unknown> = { type: 'cnn', filters: [4], dense: 8, dropout: 0.2 }, train = 192): RunConfig {
@@ -215,5 +220,30 @@ describe('training figures drawn by the parent', () => {
     await drawTrainingFigure(bad.path, 'f / bad');
     expect((await bad.readRecord())!.warnings).toHaveLength(1);
     expect(existsSync(join(root, 'bad/plots/training.png'))).toBe(false);
+  }, 60_000);
+});
+
+describe('confusion matrix from the last evaluation', () => {
+  it('equals a separate pass of the final model over the test set, and sums to its size', async () => {
+    await selectBackend('wasm');
+    const cfg = config(5);
+    const data = await loadDataset(cfg.dataset as DatasetConfig, { seed: cfg.seed, baseDir: '/' });
+    const model = buildModel(cfg.models.m!, data, cfg.seed);
+    let counted: number[][] | undefined;
+    let calls = 0;
+    const rows = await train({
+      config: cfg,
+      data,
+      model,
+      optimizer: createOptimizer(cfg.training),
+      hooks: { onConfusion: (c) => ((counted = c), calls++) },
+    });
+    expect(calls).toBe(1);
+    expect(counted).toEqual(await confusionMatrix(model, data.test, data.classes));
+    expect(counted!.flat().reduce((a, b) => a + b, 0)).toBe(96);
+    const diagonal = counted!.reduce((n, row, i) => n + row[i]!, 0);
+    expect(diagonal / 96).toBeCloseTo(rows.at(-1)!.test_accuracy, 12);
+    model.dispose();
+    data.dispose();
   }, 60_000);
 });

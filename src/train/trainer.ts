@@ -36,6 +36,11 @@ export interface TrainHooks {
   shouldStop?(): boolean;
   /** Early stopping ended training after `stop.epoch` (fires instead of the next epoch). */
   onEarlyStop?(stop: EarlyStop): Promise<void> | void;
+  /**
+   * The last epoch's test-set confusion matrix (counts[true][predicted]), from the same
+   * forward pass as its test metrics; fired before that epoch's onEpochEnd.
+   */
+  onConfusion?(counts: number[][]): void;
 }
 
 export class NonFiniteLossError extends Error {
@@ -161,7 +166,8 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
     }
     account(await reader.drain());
     const val = data.validation ? await evaluate(model, data.validation, classes, options.evalBatchSize ?? 500) : undefined;
-    const test = await evaluate(model, data.test, classes, options.evalBatchSize ?? 500);
+    const confusion = hooks.onConfusion && epoch === epochs ? emptyConfusion(classes) : undefined;
+    const test = await evaluate(model, data.test, classes, options.evalBatchSize ?? 500, confusion);
     const seconds = (performance.now() - started) / 1000;
     elapsed += seconds;
     const row: MetricsRow = {
@@ -177,6 +183,7 @@ export async function train(options: TrainOptions): Promise<MetricsRow[]> {
     };
     rows.push(row);
     history.push(row);
+    if (confusion) hooks.onConfusion!(confusion);
     await hooks.onEpochEnd?.(row);
     const stop = early ? earlyStopAfter(history, early) : undefined;
     if (stop?.epoch === epoch && epoch < epochs) {
@@ -236,13 +243,20 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTe
   return Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));
 }
 
+function emptyConfusion(classes: number): number[][] {
+  return Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+}
+
+/** Test loss and accuracy; with `confusion`, also counts [true][predicted] into it from the same pass. */
 export async function evaluate(
   model: tf.LayersModel,
   split: Split,
   classes: number,
   batchSize = 500,
+  confusion?: number[][],
 ): Promise<{ loss: number; accuracy: number }> {
   const pairs: tf.Tensor[] = [];
+  const predictions: tf.Tensor[] = [];
   for (let start = 0; start < split.count; start += batchSize) {
     const size = Math.min(batchSize, split.count - start);
     pairs.push(
@@ -251,7 +265,9 @@ export async function evaluate(
         const labels = tf.slice(split.y, [start], [size]);
         const logits = model.apply(x, { training: false }) as tf.Tensor2D;
         const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits, undefined, undefined, tf.Reduction.SUM) as tf.Scalar;
-        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+        const predicted = tf.argMax(logits, 1);
+        const hits = tf.sum(tf.cast(tf.equal(predicted, labels), 'float32'));
+        if (confusion) predictions.push(tf.keep(tf.stack([tf.cast(labels, 'int32'), tf.cast(predicted, 'int32')])));
         return tf.stack([loss, hits]);
       }),
     );
@@ -259,6 +275,7 @@ export async function evaluate(
   // One asynchronous transfer for all batches (a synchronous read cannot reach a GPU in Node).
   const values = await readPairs(pairs);
   throwIfDeviceFailed();
+  if (confusion && predictions.length > 0) await countConfusion(predictions, confusion, classes);
   let lossSum = 0;
   let correct = 0;
   for (let i = 0; i < pairs.length; i++) {
@@ -266,4 +283,21 @@ export async function evaluate(
     correct += values[2 * i + 1]!;
   }
   return { loss: lossSum / split.count, accuracy: correct / split.count };
+}
+
+/** Adds each [label; prediction] column of the batches to counts[label][prediction], in one read. */
+async function countConfusion(batches: tf.Tensor[], counts: number[][], classes: number): Promise<void> {
+  const joined = batches.length === 1 ? batches[0]! : tf.concat(batches, 1);
+  try {
+    const values = await joined.data();
+    const n = joined.shape[1]!;
+    for (let i = 0; i < n; i++) {
+      const row = counts[values[i]!];
+      const guess = values[n + i]!;
+      if (row && guess < classes) row[guess]! += 1;
+    }
+  } finally {
+    if (joined !== batches[0]) joined.dispose();
+    for (const b of batches) b.dispose();
+  }
 }
