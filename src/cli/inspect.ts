@@ -191,6 +191,7 @@ function recordRow(id: string, record: RunRecord): GroupInput['row'] {
     train_accuracy: record.final?.train_accuracy ?? null,
     train_loss: record.final?.train_loss ?? null,
     best_test_accuracy: record.best?.test_accuracy ?? null,
+    best_epoch: record.best?.epoch ?? null,
     time: formatDuration(record.trainingSeconds),
     seconds: record.trainingSeconds,
   };

@@ -10,15 +10,23 @@
  * bidirectional variants to within about 20%, which is plenty for ordering.
  */
 import type { RunConfig, ResolvedModel } from '../config/resolve.js';
+import { parameterCountOf } from '../config/semantics.js';
 
 /** MNIST and Fashion-MNIST sizes; an IDX set of unknown size is assumed to be like them. */
 const FULL_SPLIT = { train: 60_000, test: 10_000 };
 const IMAGE = { height: 28, width: 28 };
 const CLASSES = 10;
-const GATES = { rnn: 1, gru: 3, lstm: 4 } as const;
+// The RAU cell is costed like a GRU: close in measured speed.
+const GATES = { rnn: 1, gru: 3, lstm: 4, rau: 3 } as const;
 
 /** Multiply-adds of one forward pass of one example. */
 export function forwardCost(model: ResolvedModel, image = IMAGE, classes = CLASSES): number {
+  if (model.type === 'stack') {
+    // A layer stack: each weight used about once per image row. Rough (a convolution's
+    // weights are used at every position), but it only orders runs.
+    const params = parameterCountOf({ name: 'mnist' }, model) ?? 0;
+    return params * image.height;
+  }
   if (model.type === 'cnn') {
     let cost = 0;
     let channels = 1;
