@@ -24,7 +24,7 @@ import { assertBackendInstalled, assertGpusUsable, GPU_ENV } from '../train/back
 import { RunDir, type RunRecord, type RunStatus } from '../store/run-dir.js';
 import { basename, dirname, join } from 'node:path';
 import { assertNoConflicts, decideRuns, selectRuns, type Decision, type SelectOptions } from './decide.js';
-import { acquireLock } from './lock.js';
+import { describeHolder, runLockFile, tryAcquireRunLock, type RunLock } from './lock.js';
 import { runPool } from './pool.js';
 import type { ProgressView } from './progress.js';
 import { FigureQueue } from './figures.js';
@@ -69,7 +69,9 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   const decisions = await decideRuns(plan.outputDir, selected, options);
   assertNoConflicts(decisions);
   await mkdir(plan.outputDir, { recursive: true });
-  const lock = await acquireLock(plan.outputDir);
+  // Each run is locked when it starts (runLocked), not the whole folder: array tasks, queue
+  // workers and other xrun processes may train this experiment's other runs meanwhile.
+  const locks = new Set<RunLock>();
   // Temporaries of the experiment-level files (summary, plots) that a hard kill left behind.
   await removeStaleTemps(plan.outputDir);
   await removeStaleTemps(join(plan.outputDir, 'plots'));
@@ -79,7 +81,7 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopSignal) {
       for (const w of workers) w.kill();
-      lock.releaseSync();
+      for (const l of locks) l.releaseSync();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     stopSignal = signal;
@@ -129,7 +131,7 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
         todo,
         options.jobs,
         async (decision, lane) => {
-          const outcome = await runOne(plan, decision, () => workerFor(lane), options, () => stopSignal !== undefined);
+          const outcome = await runLocked(plan, decision, () => workerFor(lane), options, locks, () => stopSignal !== undefined);
           if (outcome) outcomes.set(decision.run.id, outcome);
           if (outcome?.status === 'completed' || outcome?.status === 'failed') figures.add(decision.dir, `${plan.name} / ${decision.run.id}`);
         },
@@ -152,7 +154,6 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await progress.close();
-    await lock.release();
   }
 }
 
@@ -187,12 +188,46 @@ export function workerEnv(lane: number, gpus: string[] | undefined, env: NodeJS.
   return { ...env, CUDA_VISIBLE_DEVICES: gpu, [GPU_ENV]: gpu };
 }
 
+/**
+ * Takes the run's lock, then decides again: between the plan and now another process
+ * (an array task, a queue worker) may have finished the run, or be training it.
+ */
+async function runLocked(
+  plan: ExperimentPlan,
+  planned: Decision,
+  worker: () => WorkerHandle,
+  options: RunExperimentOptions,
+  locks: Set<RunLock>,
+  stopping: () => boolean,
+): Promise<RunOutcome | undefined> {
+  const { id } = planned.run;
+  const attempt = await tryAcquireRunLock(runLockFile(plan.outputDir, id));
+  if ('heldBy' in attempt) {
+    options.progress.runEnded(id, 'skipped', `being trained by ${describeHolder(attempt.heldBy)}`);
+    return { id, status: 'skipped' };
+  }
+  const { lock } = attempt;
+  locks.add(lock);
+  try {
+    const [decision] = await decideRuns(plan.outputDir, [planned.run], options);
+    if (decision!.action === 'skip' || decision!.action === 'conflict') {
+      options.progress.runEnded(id, 'skipped', decision!.reason);
+      return { id, status: 'skipped' };
+    }
+    return await runOne(plan, decision!, worker, options, stopping, lock);
+  } finally {
+    locks.delete(lock);
+    await lock.release();
+  }
+}
+
 async function runOne(
   plan: ExperimentPlan,
   decision: Decision,
   worker: () => WorkerHandle,
   options: RunExperimentOptions,
   stopping: () => boolean,
+  lock?: RunLock,
 ): Promise<RunOutcome | undefined> {
   const { run, dir } = decision;
   const store = new RunDir(dir);
@@ -203,7 +238,7 @@ async function runOne(
   options.progress.runStarted(run.id);
   // No await between the check above and the send, so a later signal's stop reaches this run.
   const handle = worker();
-  const result = await handle.run(
+  const running = handle.run(
     {
       experiment: plan.name,
       // A run found under another folder keeps that folder's id, and the sweep values it
@@ -222,6 +257,8 @@ async function runOne(
     },
     (event) => options.progress.event(run.id, event),
   );
+  await lock?.setWorker(handle.child.pid);
+  const result = await running;
   let record = result.record;
   const code = result.exitCode;
   if (!record) {
