@@ -10,6 +10,7 @@ Usage:
   xrun compare <dir | run>...             one table across experiments and runs, grouped by any config path
   xrun report <dir>...                    write report.html (tables, curves, confusion matrices) for experiments
   xrun doctor                             which backends load, which GPU adapters exist, what auto picks
+  xrun worker --redis <url>               train runs queued with --executor queue, on any machine
 
 Run "xrun <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a run failed, 2 bad input (nothing written), 130/143 interrupted.`;
@@ -30,10 +31,35 @@ ${SET}
   --gpus <ids>         spread the workers over these GPUs, round robin, e.g. --gpus 0,1 --jobs 8
                        (webgpu: adapter indexes from xrun doctor; tensorflow-gpu: CUDA ids)
   --only <glob>        only runs whose id matches (repeatable), e.g. --only 'model=*lstm*'
+  --gpus <ids>         pin worker slots to GPUs, e.g. --gpus 0,1 (tfjs-node-gpu)
+  --only <glob>        only runs whose id matches (repeatable; one pattern or exact id each,
+                       never split at commas), e.g. --only 'model=*lstm*' --only 'model=gru,batchSize=32'
   --exclude <glob>     skip runs whose id matches (repeatable)
   --failed             retry only runs whose last attempt failed
   --force              rerun even completed runs, replacing their folders
   --plain              plain progress lines even on a terminal
+  --executor <e>       local | slurm | queue (default: runtime.executor or local)
+                       slurm: submit the pending runs as one sbatch job array (runtime.slurm)
+                       queue: put them on a Redis queue for \`xrun worker\` processes
+  --redis <url>        the queue's Redis, e.g. redis://host:6379 (or runtime.queue.redis)
+  --queue <name>       queue name (default: runtime.queue.name or xrun)
+  --wait               slurm/queue: wait for the runs, then write the summary
+  -h, --help           this help`;
+
+export const WORKER_HELP = `Usage: xrun worker --redis <url> [options]
+
+Trains runs queued by \`xrun run <exp> --executor queue\`, each in its own process, until
+stopped. Needs the experiment's output folder at the same path as the submitter (a shared
+filesystem). Ctrl-C or SIGTERM hands the runs in progress back to the queue after their
+current batch; a worker killed outright is replaced after --lock-seconds, and its run
+resumes from its last checkpoint.
+
+Options:
+  --redis <url>        Redis URL, e.g. redis://host:6379 (or XRUN_REDIS)
+  --queue <name>       queue to serve (default xrun)
+  -j, --jobs <n>       train up to n runs at once (default 1)
+  --gpus <ids>         pin run slots to GPUs, e.g. --gpus 0,1
+  --lock-seconds <s>   how long a job stays claimed without renewal (default 30)
   -h, --help           this help`;
 
 export const VALIDATE_HELP = `Usage: xrun validate <experiment.yaml> [--set path=value]...

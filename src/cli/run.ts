@@ -1,6 +1,8 @@
 import { relative } from 'node:path';
 import { loadPlan } from '../config/load.js';
-import { BACKENDS } from '../config/schema.js';
+import { BACKENDS, EXECUTORS } from '../config/schema.js';
+import type { ExperimentPlan } from '../config/load.js';
+import type { SelectOptions } from '../runner/decide.js';
 import { UsageError } from '../errors.js';
 import { PlainProgress, TerminalProgress } from '../runner/progress.js';
 import { runExperiment } from '../runner/run-experiment.js';
@@ -20,6 +22,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       failed: { type: 'boolean' },
       force: { type: 'boolean' },
       plain: { type: 'boolean' },
+      executor: { type: 'string' },
+      redis: { type: 'string' },
+      queue: { type: 'string' },
+      wait: { type: 'boolean' },
     },
     RUN_HELP,
   );
@@ -31,6 +37,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   const sets = [...(values.set ?? [])];
   if (values.backend !== undefined) sets.push(`runtime.backend=${oneOf(values.backend, '--backend', BACKENDS, 'auto')}`);
   const plan = loadPlan(file, { sets });
+  // Each --only/--exclude is one pattern, never split at commas: run ids contain commas.
+  const selection = {
+    only: values.only ?? [],
+    exclude: values.exclude ?? [],
+    failedOnly: Boolean(values.failed),
+    force: Boolean(values.force),
+  };
+  const executor = oneOf(values.executor, '--executor', EXECUTORS, plan.experiment.runtime?.executor ?? 'local');
+  if (executor !== 'local') return launchElsewhere(executor, plan, selection, values);
   const jobs = positiveInt(values.jobs, '--jobs', plan.experiment.runtime?.jobs ?? 1);
   const tty = Boolean(process.stdout.isTTY) && !values.plain && !process.env.CI;
   const progress = tty ? new TerminalProgress() : new PlainProgress();
@@ -39,10 +54,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     jobs,
     overrides: sets,
     gpus: values.gpus !== undefined ? list(values.gpus) : (plan.experiment.runtime?.gpus ?? []).map(String),
-    only: list(values.only),
-    exclude: list(values.exclude),
-    failedOnly: Boolean(values.failed),
-    force: Boolean(values.force),
+    ...selection,
     progress,
   });
   if (result.report) {
@@ -66,6 +78,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   const failed = result.outcomes.filter((o) => o.status === 'failed');
   if (failed.length > 0) console.error(`${failed.length} run(s) failed: ${failed.map((o) => o.id).join(', ')} (see run.json in each folder)`);
   return result.exitCode;
+}
+
+async function launchElsewhere(
+  executor: 'slurm' | 'queue',
+  plan: ExperimentPlan,
+  selection: SelectOptions,
+  values: { redis?: string; queue?: string; wait?: boolean },
+): Promise<number> {
+  const say = (line: string) => console.log(line);
+  const wait = Boolean(values.wait);
+  if (executor === 'slurm') {
+    const { SlurmLauncher } = await import('../launch/slurm.js');
+    return new SlurmLauncher({ wait, say }).launch(plan, selection);
+  }
+  const { QueueLauncher, redisUrl, DEFAULT_QUEUE } = await import('../launch/queue.js');
+  const queue = values.queue ?? plan.experiment.runtime?.queue?.name ?? DEFAULT_QUEUE;
+  return new QueueLauncher({ redis: redisUrl(values.redis, plan), queue, wait, say }).launch(plan, selection);
 }
 
 export function single(positionals: string[], usage: string): string {
