@@ -13,6 +13,8 @@ import { decideRuns } from '../runner/decide.js';
 import { checkPlanData } from '../runner/run-experiment.js';
 import { RunDir, type RunRecord } from '../store/run-dir.js';
 import { processAlive } from '../util/process-alive.js';
+import { holderGone, readHolderSync } from '../runner/lock.js';
+import { hostname } from 'node:os';
 import { oneOf, parse } from './args.js';
 import { PLAN_HELP, STATUS_HELP, VALIDATE_HELP } from './help.js';
 import { single } from './run.js';
@@ -127,7 +129,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     if (config) grouped.push({ key: configKey(config), seed: config.seed, row: recordRow(id, record) });
     rows.push({
       run: id,
-      status: describeStatus(record),
+      status: describeStatus(record, join(dir, '.locks', `${id}.lock`)),
       epochs_done: record.epochsCompleted,
       epochs: record.epochs,
       best_test_accuracy: record.best?.test_accuracy,
@@ -137,6 +139,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
   }
   for (const id of notRun) rows.push({ run: id, status: 'not run' });
   if (rows.length === 0) throw new UsageError(`no runs found in ${dir}`);
+  // Runs submitted to Slurm or a queue: what the scheduler says of those not finished.
+  const { schedulerStates } = await import('../launch/records.js');
+  const scheduled = await schedulerStates(dir);
+  for (const row of rows) {
+    const state = scheduled.get(String(row.run));
+    if (state && row.status !== 'completed') row.status = `${row.status}, ${state}`;
+  }
+  if (scheduled.has('')) console.error(`note: ${scheduled.get('')}`);
   const fixed = (v: Cell) => (typeof v === 'number' ? v.toFixed(4) : '');
   const table: Rows = {
     columns: [
@@ -197,10 +207,15 @@ function recordRow(id: string, record: RunRecord): GroupInput['row'] {
   };
 }
 
-/** A 'running' record whose process is gone was stopped hard; the next run resumes it. */
-function describeStatus(record: RunRecord): string {
+/**
+ * A 'running' record whose process is gone was stopped hard; the next run resumes it.
+ * The run's lock says which host trains it; a pid is only checked on that host.
+ */
+function describeStatus(record: RunRecord, lockFile: string): string {
   if (record.status === 'completed' && record.stoppedEarly) return `completed (stopped early after ${record.stoppedEarly.epoch})`;
   if (record.status !== 'running') return record.status;
+  const holder = readHolderSync(lockFile);
+  if (holder) return holderGone(holder, hostname()) ? 'stopped (resumable)' : `running (${holder.host})`;
   return record.pid === undefined || processAlive(record.pid) ? 'running' : 'stopped (resumable)';
 }
 

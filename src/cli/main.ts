@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   compare: async () => (await import('./compare.js')).compareCommand,
   report: async () => (await import('./report.js')).reportCommand,
   doctor: async () => (await import('./doctor.js')).doctorCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
+  'run-one': async () => (await import('./run-one.js')).runOneCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -370,6 +370,33 @@ const Training = Type.Object(
   { ...strict, description: 'Loss is softmax cross-entropy on logits; data is reshuffled every epoch from the seed.' },
 );
 
+const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+export const EXECUTORS = ['local', 'slurm', 'queue'] as const;
+
+const Slurm = Type.Object(
+  {
+    partition: Type.Optional(Type.String({ minLength: 1, description: 'sbatch --partition.' })),
+    account: Type.Optional(Type.String({ minLength: 1, description: 'sbatch --account.' })),
+    time: Type.Optional(Type.String({ pattern: '^[0-9:-]+$', description: "Time limit per run, as sbatch --time takes it ('2:00:00', '1-0')." })),
+    cpusPerRun: Type.Optional(PositiveInt({ description: 'sbatch --cpus-per-task (default 1).' })),
+    gpusPerRun: Type.Optional(PositiveInt({ description: 'sbatch --gpus-per-task.' })),
+    memory: Type.Optional(Type.String({ pattern: '^[0-9]+[KMGT]?$', description: "sbatch --mem ('8G')." })),
+    parallel: Type.Optional(PositiveInt({ description: 'At most this many runs of the array at once (%K).' })),
+    sbatch: Type.Optional(Type.Array(Type.String(), { description: "Extra #SBATCH lines, e.g. '--qos=short' or '--constraint=a100'." })),
+    setup: Type.Optional(Type.Array(Type.String(), { description: "Shell lines run before each run, e.g. 'module load nodejs'." })),
+  },
+  { ...strict, description: 'Options of `--executor slurm`.' },
+);
+
+const Queue = Type.Object(
+  {
+    redis: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL, e.g. redis://host:6379 (or --redis).' })),
+    name: Type.Optional(Type.String({ pattern: NAME, default: 'xrun', description: 'Queue name; workers serve one queue.' })),
+  },
+  { ...strict, description: 'Options of `--executor queue`.' },
+);
+
 const Runtime = Type.Object(
   {
     backend: Type.Optional(
@@ -386,6 +413,14 @@ const Runtime = Type.Object(
           'GPUs the workers use, round robin (worker i gets gpus[i mod n]): adapter indexes as `xrun doctor` lists them for webgpu, CUDA device ids for tensorflow-gpu. Several jobs may share one GPU.',
       }),
     ),
+    executor: Type.Optional(
+      StringEnum(EXECUTORS, {
+        default: 'local',
+        description: 'local: this machine; slurm: one sbatch job array; queue: a Redis queue served by `xrun worker`.',
+      }),
+    ),
+    slurm: Type.Optional(Slurm),
+    queue: Type.Optional(Queue),
   },
   { ...strict, description: 'Where runs execute. Not part of a run identity.' },
 );
@@ -457,8 +492,6 @@ const Search = Type.Object(
   { ...strict, description: 'Searches beyond the `sweep` grid; all of them combine with it and with each other as a product.' },
 );
 
-const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
-
 export const ExperimentSchema = Type.Object(
   {
     name: Type.String({ pattern: NAME, description: 'Experiment name; runs go to runs/<name> by default.' }),
@@ -495,6 +528,7 @@ export type TrainingSpec = Static<typeof Training>;
 export type LayerSpec = Static<typeof Layer>;
 export type ScheduleSpec = Static<typeof Schedule>;
 export type EarlyStoppingSpec = Static<typeof EarlyStopping>;
+export type SlurmSpec = Static<typeof Slurm>;
 
 /** The JSON Schema document as committed under `schemas/`. */
 export function experimentJsonSchema(): Record<string, unknown> {

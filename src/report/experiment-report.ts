@@ -38,13 +38,16 @@ export interface ExperimentReportOptions {
   folders?: string[];
 }
 
+/** What the report reads of a plan: a Slurm task or queue worker has this without the YAML. */
+export type ReportPlan = Pick<ExperimentPlan, 'name' | 'outputDir'> & { runs: Pick<ExperimentPlan['runs'][number], 'id' | 'values'>[] };
+
 /**
  * The summary covers every run folder of the experiment, not only the runs of this
  * invocation, so running one run's config.yaml, a --only selection or a grown sweep never
  * shrinks it. `folders` (the runs just planned) come first, in plan order; other run
  * folders follow by name.
  */
-export async function writeExperimentReport(plan: ExperimentPlan, options: ExperimentReportOptions = {}): Promise<ExperimentReport> {
+export async function writeExperimentReport(plan: ReportPlan, options: ExperimentReportOptions = {}): Promise<ExperimentReport> {
   const folders = options.folders ?? plan.runs.map((r) => r.id);
   const inputs: RunSummaryInput[] = [];
   const grouping = new Map<string, { key: string; seed: number }>();

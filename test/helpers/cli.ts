@@ -12,14 +12,14 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a user would (`npm test` builds dist/ first). */
-export function xrun(args: string[], cwd: string): CliResult {
-  const r = spawnSync(process.execPath, [XRUN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' }, timeout: 300_000 });
+export function xrun(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, [XRUN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1', ...env }, timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts the CLI and resolves once a line of its output matches, with the live process. */
-export function xrunUntil(args: string[], cwd: string, pattern: RegExp) {
-  const child = spawn(process.execPath, [XRUN, ...args], { cwd, env: { ...process.env, CI: '1' } });
+export function xrunUntil(args: string[], cwd: string, pattern: RegExp, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [XRUN, ...args], { cwd, env: { ...process.env, CI: '1', ...env } });
   let out = '';
   const matched = new Promise<void>((resolveMatch, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
