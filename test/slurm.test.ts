@@ -67,10 +67,11 @@ describe('--executor slurm', () => {
   it('scancel of a running task, then submitting again: the finished run is skipped, the cancelled one resumes to the same metrics', async (ctx) => {
     if (!slurm) return ctx.skip();
     const dir = tempProject({
-      'exp.yaml': tinyExperiment('cancel', 'sweep:\n  dataset.subset.train: [192, 3200]\n', {
-        // A CNN: its resume is bit-exact on wasm (see the README on resuming).
+      'exp.yaml': tinyExperiment('cancel', 'sweep:\n  dataset.subset.train: [192, 1600]\n', {
         models: '\n  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }',
-        training: 'batchSize: 32, epochs: 3, learningRate: 0.005',
+        // SGD keeps no state, so equality checks what the launcher does on resume; Adam's
+        // own restore is exact only with its running beta powers in the checkpoint.
+        training: 'batchSize: 32, epochs: 3, optimizer: sgd, learningRate: 0.05',
       }),
     });
     const env = slurm.env;
@@ -78,11 +79,11 @@ describe('--executor slurm', () => {
     const submitted = xrun(['exp.yaml', '--executor', 'slurm'], dir, env);
     expect(submitted.code, submitted.stderr).toBe(0);
     const jobId = /submitted job array (\d+)/.exec(submitted.stdout)![1]!;
-    expect(submitted.stdout).toContain(`${jobId}_1  train=3200`);
-    const long = join(out, 'train=3200');
-    await waitFor('train=3200 to finish epoch 1', () => existsSync(join(long, 'run.json')) && readRecord(long).epochsCompleted >= 1, 180_000);
+    expect(submitted.stdout).toContain(`${jobId}_1  train=1600`);
+    const long = join(out, 'train=1600');
+    await waitFor('train=1600 to finish epoch 1', () => existsSync(join(long, 'run.json')) && readRecord(long).epochsCompleted >= 1, 180_000);
     const status = xrun(['status', 'exp.yaml'], dir, env);
-    expect(status.stdout).toMatch(/train=3200 +running.*slurm: running \(\d+_1\)/);
+    expect(status.stdout).toMatch(/train=1600 +running.*slurm: running \(\d+_1\)/);
     const cancel = spawnSync('scancel', [`${jobId}_1`], { env: { ...process.env, ...env }, encoding: 'utf8' });
     expect(cancel.status, cancel.stderr).toBe(0);
     await waitFor('the job to leave the queue', () => !squeue(env).includes(jobId), 120_000);
@@ -99,8 +100,8 @@ describe('--executor slurm', () => {
     expect(resumed.status).toBe('completed');
     expect(resumed.resumedAt).toEqual([cancelled.epochsCompleted]);
 
-    const clean = xrun(['exp.yaml', '--only', 'train=3200', '--set', 'output=runs/clean'], dir);
+    const clean = xrun(['exp.yaml', '--only', 'train=1600', '--set', 'output=runs/clean'], dir);
     expect(clean.code, clean.stderr).toBe(0);
-    compareMetrics(long, join(dir, 'runs/clean/train=3200'));
+    compareMetrics(long, join(dir, 'runs/clean/train=1600'));
   }, 400_000);
 });
