@@ -65,6 +65,14 @@ describe('sbatch script', () => {
     expect(script).toMatch(/exec "\$\{XRUN_NODE:-.*\}" \S+bin\/xrun\.js run-one \/shared\/out\/slurm\/1\/runs\.json --index "\$SLURM_ARRAY_TASK_ID"/);
   });
 
+  it('sbatch missing or failing: exit 2, nothing written', () => {
+    const dir = tempProject({ 'exp.yaml': tinyExperiment('nosub') });
+    const r = xrun(['exp.yaml', '--executor', 'slurm'], dir, { SLURM_CONF: join(dir, 'no-such-slurm.conf') });
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/sbatch (failed|.*not on PATH)/);
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
   it('bad runtime.slurm values are errors with their position; nothing is written', () => {
     const dir = tempProject({
       'exp.yaml': tinyExperiment('bad').replace('runtime: { backend: wasm }', 'runtime: { backend: wasm, slurm: { cpusPerRun: 0, partiton: x } }'),

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentPlan } from '../config/load.js';
 import type { SlurmSpec } from '../config/schema.js';
@@ -51,8 +51,11 @@ export class SlurmLauncher implements Launcher {
     const todo = decisions.filter((d) => d.action !== 'skip');
     const skipped = decisions.length - todo.length;
     say(`${plan.name}: ${decisions.length} run(s): ${todo.length} to submit, ${skipped} skipped (completed)`);
-    await writeExperimentFiles(plan);
-    if (todo.length === 0) return finishWaiting(plan, decisions, say);
+    if (todo.length === 0) {
+      await writeExperimentFiles(plan);
+      return finishWaiting(plan, decisions, say);
+    }
+    const created = firstMissing(plan.outputDir);
     const spec = (plan.experiment.runtime?.slurm ?? {}) as SlurmSpec;
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const folder = join(plan.outputDir, 'slurm', `${stamp}-${process.pid}`);
@@ -64,12 +67,14 @@ export class SlurmLauncher implements Launcher {
     await writeFile(script, sbatchScript(plan, spec, submission.runs.length, folder, runsFile), { mode: 0o755 });
     const r = spawnSync('sbatch', ['--parsable', script], { cwd: folder, encoding: 'utf8' });
     if (r.status !== 0) {
-      await rm(folder, { recursive: true, force: true });
+      // Nothing was submitted: leave nothing behind either.
+      await rm(created ?? folder, { recursive: true, force: true });
       throw new XrunError(`sbatch failed: ${(r.stderr || r.stdout || String(r.error)).trim()}`, {
         hint: 'check runtime.slurm (partition, account, time) against `sinfo`; nothing was submitted',
       });
     }
     const jobId = r.stdout.trim().split(';')[0]!;
+    await writeExperimentFiles(plan);
     const record: LaunchRecord = { executor: 'slurm', jobId, ids: submission.runs.map((x) => x.id), script, submittedAt: new Date().toISOString() };
     await appendLaunch(plan.outputDir, record);
     say(`submitted job array ${jobId} (${todo.length} task(s)): ${script}`);
@@ -114,6 +119,13 @@ export function sbatchScript(plan: ExperimentPlan, spec: SlurmSpec, count: numbe
 
 function shellWord(s: string): string {
   return /^[A-Za-z0-9_./%=:@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The outermost folder of `dir` that does not exist yet (what creating `dir` would add). */
+function firstMissing(dir: string): string | undefined {
+  let missing: string | undefined;
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing = d;
+  return missing;
 }
 
 function onPath(binary: string): boolean {
