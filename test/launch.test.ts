@@ -66,7 +66,7 @@ describe('sbatch script', () => {
   });
 
   it('sbatch missing or failing: exit 2, nothing written', () => {
-    const dir = tempProject({ 'exp.yaml': tinyExperiment('nosub') });
+    const dir = tempProject({ 'exp.yaml': tinyExperiment('nosub', 'model: cnn\n') });
     const r = xrun(['exp.yaml', '--executor', 'slurm'], dir, { SLURM_CONF: join(dir, 'no-such-slurm.conf') });
     expect(r.code, r.stdout).toBe(2);
     expect(r.stderr).toMatch(/sbatch (failed|.*not on PATH)/);
