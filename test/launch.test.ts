@@ -67,7 +67,8 @@ describe('sbatch script', () => {
 
   it('sbatch missing or failing: exit 2, nothing written', () => {
     const dir = tempProject({ 'exp.yaml': tinyExperiment('nosub', 'model: cnn\n') });
-    const r = xrun(['exp.yaml', '--executor', 'slurm'], dir, { SLURM_CONF: join(dir, 'no-such-slurm.conf') });
+    // An empty slurm.conf: sbatch gives up at once (a missing one makes it retry for a minute).
+    const r = xrun(['exp.yaml', '--executor', 'slurm'], dir, { SLURM_CONF: '/dev/null' });
     expect(r.code, r.stdout).toBe(2);
     expect(r.stderr).toMatch(/sbatch (failed|.*not on PATH)/);
     expect(existsSync(join(dir, 'runs'))).toBe(false);
