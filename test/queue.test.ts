@@ -52,7 +52,7 @@ describe('--executor queue', () => {
   it('4 runs, 2 workers, one killed with kill -9 mid-run: each run completes once, metrics equal a local run', async (ctx) => {
     if (!redis) return ctx.skip();
     const dir = tempProject({
-      'exp.yaml': tinyExperiment('q4', 'sweep:\n  training.learningRate: [0.04, 0.05]\n  dataset.subset.train: [800, 1600]\n', {
+      'exp.yaml': tinyExperiment('q4', 'sweep:\n  training.learningRate: [0.04, 0.05]\n  dataset.subset.train: [480, 960]\n', {
         models: '\n  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }',
         // SGD keeps no state, so equality checks what the workers do on resume; Adam's
         // own restore is exact only with its running beta powers in the checkpoint.
@@ -60,7 +60,7 @@ describe('--executor queue', () => {
       }),
     });
     const out = join(dir, 'runs/q4');
-    const ids = ['learningRate=0.04,train=800', 'learningRate=0.04,train=1600', 'learningRate=0.05,train=800', 'learningRate=0.05,train=1600'];
+    const ids = ['learningRate=0.04,train=480', 'learningRate=0.04,train=960', 'learningRate=0.05,train=480', 'learningRate=0.05,train=960'];
     const queued = xrun(['exp.yaml', '--executor', 'queue', '--redis', redis.url!, '--queue', 'q4'], dir);
     expect(queued.code, queued.stderr).toBe(0);
     expect(queued.stdout).toContain('4 queued');
@@ -69,7 +69,7 @@ describe('--executor queue', () => {
     expect(twice.stdout).toContain('0 queued');
     expect(twice.stdout).toContain('4 already queued');
     const status = xrun(['status', 'exp.yaml'], dir);
-    expect(status.stdout).toMatch(/learningRate=0\.04,train=800 +not run, queue: queued/);
+    expect(status.stdout).toMatch(/learningRate=0\.04,train=480 +not run, queue: queued/);
 
     const a = startWorker(dir, 'q4');
     const b = startWorker(dir, 'q4');
@@ -118,12 +118,12 @@ describe('--executor queue', () => {
   it('Ctrl-C hands the run back to the queue; the next worker resumes it', async (ctx) => {
     if (!redis) return ctx.skip();
     const dir = tempProject({
-      'exp.yaml': tinyExperiment('qint', 'sweep:\n  dataset.subset.train: [3200]\n', {
+      'exp.yaml': tinyExperiment('qint', 'sweep:\n  dataset.subset.train: [1600]\n', {
         models: '\n  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }',
         training: 'batchSize: 32, epochs: 3, learningRate: 0.005',
       }),
     });
-    const run = join(dir, 'runs/qint/train=3200');
+    const run = join(dir, 'runs/qint/train=1600');
     expect(xrun(['exp.yaml', '--executor', 'queue', '--redis', redis.url!, '--queue', 'qint'], dir).code).toBe(0);
     const first = startWorker(dir, 'qint');
     await waitFor('epoch 1', () => readRecord(run).epochsCompleted >= 1, 120_000, 50);
@@ -133,14 +133,14 @@ describe('--executor queue', () => {
     expect(stopped.status).toBe('interrupted');
     expect(first.output()).toContain('handing the runs in progress back');
     const status = xrun(['status', 'exp.yaml'], dir);
-    expect(status.stdout).toMatch(/train=3200 +interrupted, queue: queued/);
+    expect(status.stdout).toMatch(/train=1600 +interrupted, queue: queued/);
 
     const second = startWorker(dir, 'qint');
     await waitFor('the run to complete', () => readRecord(run).status === 'completed', 120_000, 200);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
     expect(readRecord(run).resumedAt).toEqual([stopped.epochsCompleted]);
-    expect(second.output()).toContain(`[train=3200] resuming after epoch ${stopped.epochsCompleted}`);
+    expect(second.output()).toContain(`[train=1600] resuming after epoch ${stopped.epochsCompleted}`);
     expect(readdirSync(join(dir, 'runs/qint')).filter((f) => f.startsWith('.') && f !== '.xrun-launches.json')).toEqual([]);
   }, 300_000);
 });
