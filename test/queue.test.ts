@@ -136,7 +136,14 @@ describe('--executor queue', () => {
     expect(status.stdout).toMatch(/train=1600 +interrupted, queue: queued/);
 
     const second = startWorker(dir, 'qint');
-    await waitFor('the run to complete', () => readRecord(run).status === 'completed', 120_000, 200);
+    // Submitting again with --wait: the run is still queued, so it is not added twice;
+    // the submitter waits for it, then writes the summary.
+    const waited = xrun(['exp.yaml', '--executor', 'queue', '--redis', redis.url!, '--queue', 'qint', '--wait'], dir);
+    expect(waited.code, `${waited.stdout}\n${waited.stderr}`).toBe(0);
+    expect(waited.stdout).toContain('0 queued');
+    expect(waited.stdout).toContain('1 already queued');
+    expect(readRecord(run).status).toBe('completed');
+    expect(readFileSync(join(dir, 'runs/qint/summary.md'), 'utf8')).toMatch(/train=1600 \| completed/);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
     expect(readRecord(run).resumedAt).toEqual([stopped.epochsCompleted]);
