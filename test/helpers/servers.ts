@@ -49,6 +49,18 @@ async function until(what: string, check: () => boolean, timeoutMs: number, logs
   throw new Error(`timed out waiting for ${what}\n${logs()}`);
 }
 
+/** Daemons still running when the test process exits (a crash, a timeout) are killed too. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -72,9 +84,9 @@ export async function startRedis(): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'xrun-redis-'));
   const port = await freePort();
   const log = join(dir, 'redis.log');
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', log], {
+  const child = track(spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', log], {
     stdio: 'ignore',
-  });
+  }));
   const logs = () => tail(log);
   const url = `redis://127.0.0.1:${port}`;
   try {
@@ -125,11 +137,11 @@ export async function startSlurm(options: { cpus?: number; killWait?: number } =
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const munged = spawn(
+    const munged = track(spawn(
       which('munged')!,
       ['-F', '-f', `--socket=${socket}`, `--pid-file=${join(dir, 'munged.pid')}`, `--log-file=${join(dir, 'munged.log')}`, `--seed-file=${join(dir, 'munged.seed')}`],
       { stdio: 'ignore' },
-    );
+    ));
     children.push(munged);
     await until('munged', () => existsSync(socket), 15_000, logs);
     const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
@@ -170,9 +182,9 @@ export async function startSlurm(options: { cpus?: number; killWait?: number } =
     );
     const env = { SLURM_CONF: conf };
     const daemonEnv = { ...process.env, ...env };
-    const ctld = spawn(which('slurmctld')!, ['-D', '-i', '-f', conf], { stdio: 'ignore', env: daemonEnv });
+    const ctld = track(spawn(which('slurmctld')!, ['-D', '-i', '-f', conf], { stdio: 'ignore', env: daemonEnv }));
     children.push(ctld);
-    const slurmd = spawn(which('slurmd')!, ['-D', '-N', 'localhost', '-f', conf], { stdio: 'ignore', env: daemonEnv });
+    const slurmd = track(spawn(which('slurmd')!, ['-D', '-N', 'localhost', '-f', conf], { stdio: 'ignore', env: daemonEnv }));
     children.push(slurmd);
     await until(
       'the Slurm node to be idle',
