@@ -76,10 +76,13 @@ describe('--executor slurm', () => {
     });
     const env = slurm.env;
     const out = join(dir, 'runs/cancel');
-    const submitted = xrun(['exp.yaml', '--executor', 'slurm'], dir, env);
+    // One task at a time (%1): the second waits, pending, while the first trains.
+    const submitted = xrun(['exp.yaml', '--executor', 'slurm', '--set', 'runtime.slurm.parallel=1'], dir, env);
     expect(submitted.code, submitted.stderr).toBe(0);
     const jobId = /submitted job array (\d+)/.exec(submitted.stdout)![1]!;
     expect(submitted.stdout).toContain(`${jobId}_1  train=1600`);
+    const pending = xrun(['status', 'exp.yaml'], dir, env);
+    expect(pending.stdout).toMatch(/train=1600 +not run, slurm: pending \(\d+_1\)/);
     const long = join(out, 'train=1600');
     await waitFor('train=1600 to finish epoch 1', () => existsSync(join(long, 'run.json')) && readRecord(long).epochsCompleted >= 1, 180_000);
     const status = xrun(['status', 'exp.yaml'], dir, env);
