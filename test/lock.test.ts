@@ -93,3 +93,20 @@ describe('per-run lease locks', () => {
     expect(runs.filter((r) => r === 'lost')).toHaveLength(3);
   }, 60_000);
 });
+
+describe('a holder that lost its lock', () => {
+  it('hears so at its next renewal, and release leaves the new holder alone', async () => {
+    const { file } = fresh();
+    const attempt = await tryAcquireRunLock(file, { leaseSeconds: 0.6 });
+    if (!('lock' in attempt)) throw new Error('not acquired');
+    let told = 0;
+    attempt.lock.onLost(() => told++);
+    // What a takeover by another host after an expired lease leaves in the file.
+    plant(file, { host: 'node9', token: 'newer' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(told).toBe(1);
+    expect(attempt.lock.lost).toBe(true);
+    await attempt.lock.release();
+    expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe('newer');
+  });
+});

@@ -88,10 +88,15 @@ export async function trainOne(run: LaunchedRun, options: TrainOneOptions): Prom
       (event) => progress.event(run.id, event),
     );
     const untrack = stopper.track(handle);
+    lock.onLost(() => handle.kill());
     await lock.setWorker(handle.child.pid);
     const result = await running;
     untrack();
     await handle.close();
+    if (lock.lost) {
+      // Killed without writing anything more: the run's folder is the new holder's now.
+      return { status: 'locked', message: 'lost its lock to another process (this one stalled past its lease)', holder: lock.holder };
+    }
     let record = result.record;
     const code = result.exitCode;
     if (!record) {

@@ -39,6 +39,11 @@ export interface RunLock {
   readonly holder: LockHolder;
   /** True once another process took the lock over (this holder stalled past its lease). */
   readonly lost: boolean;
+  /**
+   * Called once if another process took the lock over: this holder was stalled (or its
+   * clock off) past the lease. The run must stop writing at once; the new holder owns it.
+   */
+  onLost(callback: () => void): void;
   /** Records the pid of the process training the run. */
   setWorker(pid: number | undefined): Promise<void>;
   release(): Promise<void>;
@@ -193,6 +198,7 @@ export function readHolderSync(file: string): LockHolder | undefined {
 function holdLock(file: string, holder: LockHolder): RunLock {
   let lost = false;
   let released = false;
+  const lostCallbacks: (() => void)[] = [];
   const mine = async () => {
     const current = await readHolder(file).catch(() => 'unreadable' as const);
     return typeof current === 'object' && current.token === holder.token;
@@ -201,6 +207,7 @@ function holdLock(file: string, holder: LockHolder): RunLock {
     if (released || lost) return;
     if (!(await mine())) {
       lost = true;
+      for (const cb of lostCallbacks) cb();
       return;
     }
     holder.expiresAt = Date.now() + holder.leaseSeconds * 1000;
@@ -215,6 +222,9 @@ function holdLock(file: string, holder: LockHolder): RunLock {
     holder,
     get lost() {
       return lost;
+    },
+    onLost(callback) {
+      lostCallbacks.push(callback);
     },
     async setWorker(pid) {
       holder.worker = pid;

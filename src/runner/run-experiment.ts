@@ -257,8 +257,14 @@ async function runOne(
     },
     (event) => options.progress.event(run.id, event),
   );
+  // Another process took the run over (this one stalled past the lease): stop writing at once.
+  lock?.onLost(() => handle.kill());
   await lock?.setWorker(handle.child.pid);
   const result = await running;
+  if (lock?.lost) {
+    options.progress.runEnded(run.id, 'skipped', 'lost its lock to another process (this one stalled past its lease)');
+    return { id: run.id, status: 'skipped' };
+  }
   let record = result.record;
   const code = result.exitCode;
   if (!record) {
