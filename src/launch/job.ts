@@ -66,10 +66,11 @@ export async function trainOne(run: LaunchedRun, options: TrainOneOptions): Prom
   try {
     const planned: PlannedRun = { id: run.id, values: run.values, config: run.config, hash: run.hash };
     const [decision] = await decideRuns(run.outputDir, [planned], {});
-    const { action, reason } = decision!;
+    const { action, reason, dir, continueFrom } = decision!;
     if (action === 'skip') return { status: 'skipped', message: reason };
     if (action === 'conflict') return { status: 'failed', message: `its folder holds a different config: ${reason}` };
-    const store = new RunDir(run.dir);
+    // Usually the run's own folder; the decision may find the run elsewhere (by its hash).
+    const store = new RunDir(dir);
     if (action === 'run') await store.clear();
     if (stopper.stopped) return { status: 'interrupted', message: 'stopped before it started' };
     progress.runStarted(run.id);
@@ -79,11 +80,12 @@ export async function trainOne(run: LaunchedRun, options: TrainOneOptions): Prom
       {
         experiment: run.experiment,
         id: run.id,
-        dir: run.dir,
+        dir,
         config: run.config,
         hash: run.hash,
         values: Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
         resume: action === 'resume',
+        ...(continueFrom ? { continueFrom } : {}),
       },
       (event) => progress.event(run.id, event),
     );
