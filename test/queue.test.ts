@@ -52,15 +52,14 @@ describe('--executor queue', () => {
   it('4 runs, 2 workers, one killed with kill -9 mid-run: each run completes once, metrics equal a local run', async (ctx) => {
     if (!redis) return ctx.skip();
     const dir = tempProject({
-      'exp.yaml': tinyExperiment('q4', 'sweep:\n  training.learningRate: [0.04, 0.05]\n  dataset.subset.train: [480, 960]\n', {
+      'exp.yaml': tinyExperiment('q4', 'sweep:\n  training.learningRate: [0.004, 0.005]\n  dataset.subset.train: [480, 960]\n', {
         models: '\n  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }',
-        // SGD keeps no state, so equality checks what the workers do on resume; Adam's
-        // own restore is exact only with its running beta powers in the checkpoint.
-        training: 'batchSize: 32, epochs: 3, optimizer: sgd',
+        // Adam (the default): its state, beta powers included, resumes exactly.
+        training: 'batchSize: 32, epochs: 3',
       }),
     });
     const out = join(dir, 'runs/q4');
-    const ids = ['learningRate=0.04,train=480', 'learningRate=0.04,train=960', 'learningRate=0.05,train=480', 'learningRate=0.05,train=960'];
+    const ids = ['learningRate=0.004,train=480', 'learningRate=0.004,train=960', 'learningRate=0.005,train=480', 'learningRate=0.005,train=960'];
     const queued = xrun(['exp.yaml', '--executor', 'queue', '--redis', redis.url!, '--queue', 'q4'], dir);
     expect(queued.code, queued.stderr).toBe(0);
     expect(queued.stdout).toContain('4 queued');
@@ -69,7 +68,7 @@ describe('--executor queue', () => {
     expect(twice.stdout).toContain('0 queued');
     expect(twice.stdout).toContain('4 already queued');
     const status = xrun(['status', 'exp.yaml'], dir);
-    expect(status.stdout).toMatch(/learningRate=0\.04,train=480 +not run, queue: queued/);
+    expect(status.stdout).toMatch(/learningRate=0\.004,train=480 +not run, queue: queued/);
 
     const a = startWorker(dir, 'q4');
     const b = startWorker(dir, 'q4');

@@ -69,9 +69,8 @@ describe('--executor slurm', () => {
     const dir = tempProject({
       'exp.yaml': tinyExperiment('cancel', 'sweep:\n  dataset.subset.train: [192, 1600]\n', {
         models: '\n  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }',
-        // SGD keeps no state, so equality checks what the launcher does on resume; Adam's
-        // own restore is exact only with its running beta powers in the checkpoint.
-        training: 'batchSize: 32, epochs: 3, optimizer: sgd, learningRate: 0.05',
+        // Adam (the default): its state, beta powers included, resumes exactly.
+        training: 'batchSize: 32, epochs: 3, learningRate: 0.005',
       }),
     });
     const env = slurm.env;
