@@ -5,6 +5,7 @@
  * The deciding happens under the lock, so two processes given the same run (a task
  * submitted twice, a job picked up again after its worker was killed) never both train it.
  */
+import { basename } from 'node:path';
 import type { AxisValue } from '../grid/expand.js';
 import type { RunConfig } from '../config/resolve.js';
 import type { PlannedRun } from '../config/load.js';
@@ -79,11 +80,15 @@ export async function trainOne(run: LaunchedRun, options: TrainOneOptions): Prom
     const running = handle.run(
       {
         experiment: run.experiment,
-        id: run.id,
+        // A run found under another folder keeps that folder's id and sweep values, as locally.
+        id: basename(dir),
         dir,
         config: run.config,
         hash: run.hash,
-        values: Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
+        values: {
+          ...(basename(dir) !== run.id ? decision!.record?.values : {}),
+          ...Object.fromEntries(run.values.map((v) => [v.axis, v.value])),
+        },
         resume: action === 'resume',
         ...(continueFrom ? { continueFrom } : {}),
       },
