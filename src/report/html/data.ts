@@ -1,30 +1,14 @@
 /** The data a report page embeds: every run as read from its folder, ready for the page's script. */
 import { withModelInlined } from '../../config/resolve.js';
 import { axisLabels, sweepAxes } from '../group.js';
-import type { Scalar, StudyExperiment } from '../study.js';
-import type { MachineInfo } from '../../util/machine.js';
+import type { StudyExperiment, StudyRun } from '../study.js';
 
-export interface ReportRun {
+/** A study run as the page sees it: keyed across experiments, its folder and seed left out. */
+export type ReportRun = Omit<StudyRun, 'dir' | 'seed'> & {
   /** Unique across experiments: `<experiment>/<run id>`. */
   key: string;
   experiment: string;
-  id: string;
-  status: string;
-  values: Record<string, Scalar>;
-  epochs: number | null;
-  epochsCompleted: number;
-  config: Record<string, unknown>;
-  metrics: Record<string, number>[];
-  final: Record<string, number> | null;
-  bestTestAccuracy: number | null;
-  seconds: number | null;
-  backend: string | null;
-  backendNotes: string[];
-  machine: MachineInfo | null;
-  versions: Record<string, string>;
-  confusion: number[][] | null;
-  error: string | null;
-}
+};
 
 export interface ReportData {
   title: string;
