@@ -67,32 +67,33 @@ describe('--executor slurm', () => {
   it('scancel of a running task, then submitting again: the finished run is skipped, the cancelled one resumes to the same metrics', async (ctx) => {
     if (!slurm) return ctx.skip();
     const dir = tempProject({
-      'exp.yaml': tinyExperiment('cancel', 'sweep:\n  dataset.subset.train: [192, 1600]\n', {
+      'exp.yaml': tinyExperiment('cancel', 'sweep:\n  dataset.subset.train: [192, 3000]\n', {
         models: '\n  cnn: { type: cnn, filters: [4, 8], dense: 16, dropout: 0.2 }',
         // Adam (the default): its state, beta powers included, resumes exactly.
-        training: 'batchSize: 32, epochs: 3, learningRate: 0.005',
+        training: 'batchSize: 32, epochs: 6, learningRate: 0.005',
       }),
     });
     const env = slurm.env;
     const out = join(dir, 'runs/cancel');
+    // Long enough (6 epochs of 3,000 images) that scancel lands mid-run on an idle machine too.
     // One task at a time (%1): the second waits, pending, while the first trains.
     const submitted = xrun(['exp.yaml', '--executor', 'slurm', '--set', 'runtime.slurm.parallel=1'], dir, env);
     expect(submitted.code, submitted.stderr).toBe(0);
     const jobId = /submitted job array (\d+)/.exec(submitted.stdout)![1]!;
-    expect(submitted.stdout).toContain(`${jobId}_1  train=1600`);
+    expect(submitted.stdout).toContain(`${jobId}_1  train=3000`);
     const pending = xrun(['status', 'exp.yaml'], dir, env);
-    expect(pending.stdout).toMatch(/train=1600 +not run, slurm: pending \(\d+_1\)/);
-    const long = join(out, 'train=1600');
-    await waitFor('train=1600 to finish epoch 1', () => existsSync(join(long, 'run.json')) && readRecord(long).epochsCompleted >= 1, 180_000);
+    expect(pending.stdout).toMatch(/train=3000 +not run, slurm: pending \(\d+_1\)/);
+    const long = join(out, 'train=3000');
+    await waitFor('train=3000 to finish epoch 1', () => existsSync(join(long, 'run.json')) && readRecord(long).epochsCompleted >= 1, 180_000);
     const status = xrun(['status', 'exp.yaml'], dir, env);
-    expect(status.stdout).toMatch(/train=1600 +running.*slurm: running \(\d+_1\)/);
+    expect(status.stdout).toMatch(/train=3000 +running.*slurm: running \(\d+_1\)/);
     const cancel = spawnSync('scancel', [`${jobId}_1`], { env: { ...process.env, ...env }, encoding: 'utf8' });
     expect(cancel.status, cancel.stderr).toBe(0);
     await waitFor('the job to leave the queue', () => !squeue(env).includes(jobId), 120_000);
     const cancelled = readRecord(long);
     // SIGTERM from scancel: checkpointed and marked resumable, not finished.
     expect(cancelled.status).toBe('interrupted');
-    expect(cancelled.epochsCompleted).toBeLessThan(3);
+    expect(cancelled.epochsCompleted).toBeLessThan(6);
     expect(readRecord(join(out, 'train=192')).status).toBe('completed');
 
     const resubmitted = xrun(['exp.yaml', '--executor', 'slurm', '--wait'], dir, env);
@@ -102,8 +103,8 @@ describe('--executor slurm', () => {
     expect(resumed.status).toBe('completed');
     expect(resumed.resumedAt).toEqual([cancelled.epochsCompleted]);
 
-    const clean = xrun(['exp.yaml', '--only', 'train=1600', '--set', 'output=runs/clean'], dir);
+    const clean = xrun(['exp.yaml', '--only', 'train=3000', '--set', 'output=runs/clean'], dir);
     expect(clean.code, clean.stderr).toBe(0);
-    compareMetrics(long, join(dir, 'runs/clean/train=1600'));
+    compareMetrics(long, join(dir, 'runs/clean/train=3000'));
   }, 400_000);
 });
