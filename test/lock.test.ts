@@ -36,6 +36,21 @@ describe('per-run lease locks', () => {
     expect(existsSync(join(out, '.locks'))).toBe(false);
   });
 
+  it('many runs locked and released side by side: the emptied folder vanishing never breaks a taker', async () => {
+    const { out } = fresh();
+    // Each release of the last lock removes .locks while other runs are taking theirs.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (let i = 0; i < 40; i++) {
+          const attempt = await tryAcquireRunLock(runLockFile(out, `run-${lane}-${i}`));
+          expect('lock' in attempt).toBe(true);
+          if ('lock' in attempt) await attempt.lock.release();
+        }
+      }),
+    );
+    expect(existsSync(join(out, '.locks'))).toBe(false);
+  });
+
   it('same host: a dead holder is taken over at once, a live one never', async () => {
     const { file } = fresh();
     plant(file, { pid: deadPid(), expiresAt: Date.now() + 3_600_000 });

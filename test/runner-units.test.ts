@@ -40,6 +40,26 @@ describe('worker slots', () => {
     await runPool([1, 2, 3, 4], 1, async (item) => void done.push(item), () => done.length >= 2);
     expect(done).toEqual([1, 2]);
   });
+
+  it('a lane that throws stops the others taking new items, and the pool settles only after every lane', async () => {
+    const started: number[] = [];
+    let finishedSlow = false;
+    const pool = runPool(
+      [1, 2, 3, 4, 5, 6],
+      2,
+      async (item) => {
+        started.push(item);
+        if (item === 1) throw new Error('lane broke');
+        await new Promise((r) => setTimeout(r, 30));
+        if (item === 2) finishedSlow = true;
+      },
+      () => false,
+    );
+    await expect(pool).rejects.toThrow('lane broke');
+    // The other lane finished its item in hand before the pool settled, and took no more.
+    expect(finishedSlow).toBe(true);
+    expect(started).toEqual([1, 2]);
+  });
 });
 
 describe('run selection globs', () => {

@@ -91,7 +91,7 @@ export async function tryAcquireRunLock(file: string, options: LockOptions = {})
     expiresAt: Date.now() + leaseSeconds * 1000,
     leaseSeconds,
   };
-  await mkdir(dirname(file), { recursive: true });
+  await ensureDir(dirname(file));
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createExclusive(file, holder)) return { lock: holdLock(file, holder) };
     const current = await readHolder(file);
@@ -140,15 +140,33 @@ export async function acquireRunLock(file: string, options: LockOptions & { time
   }
 }
 
+/**
+ * mkdir -p that tolerates the folder being removed under it: the last holder of another
+ * run removes the emptied lock folder, and a recursive mkdir racing that removal can fail
+ * with ENOENT.
+ */
+async function ensureDir(dir: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      await mkdir(dir, { recursive: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || tries >= 5) throw err;
+    }
+  }
+}
+
 async function createExclusive(file: string, holder: LockHolder): Promise<boolean> {
   const staged = `${file}.new-${holder.token}`;
-  try {
-    await writeFile(staged, JSON.stringify(holder));
-  } catch (err) {
-    // The last holder of another run removed the emptied lock folder just now.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(staged, JSON.stringify(holder));
+  for (let tries = 0; ; tries++) {
+    try {
+      await writeFile(staged, JSON.stringify(holder));
+      break;
+    } catch (err) {
+      // The last holder of another run removed the emptied lock folder just now.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || tries >= 5) throw err;
+      await ensureDir(dirname(file));
+    }
   }
   try {
     await link(staged, file);
