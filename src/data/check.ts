@@ -1,13 +1,14 @@
 /**
  * A dataset's files opened and checked before any run starts: each file's gzip stream,
- * IDX header and size (readIdxFile), the shapes of images and labels, and the subsets
- * asked for against the sizes of the splits. Bad data thus stops xrun with exit 2
- * before a run folder or summary is written, instead of failing every run on its own.
+ * IDX header and size, the shapes of images and labels (readSplits, shared with the
+ * loader), and the subsets asked for against the sizes of the splits. Bad data thus stops
+ * xrun with exit 2 before a run folder or summary is written, instead of failing every
+ * run on its own.
  * Free of tfjs, like locate.ts, so the check costs only the reading.
  */
 import { DataError } from '../errors.js';
-import { readIdxFile, type IdxArray } from './idx.js';
-import { checkDatasetFiles, locateDataset, ROLES, type Role, type Source } from './locate.js';
+import { checkDatasetFiles, locateDataset, type Source } from './locate.js';
+import { readSplits } from './raw-split.js';
 import type { DatasetConfig } from './datasets.js';
 
 export interface DatasetShape {
@@ -45,60 +46,17 @@ export async function checkDatasets(datasets: DatasetConfig[], baseDir: string):
 }
 
 async function checkFiles(source: Source, classesGiven: boolean): Promise<DatasetShape> {
-  const read = async (role: Role): Promise<IdxArray> => {
-    try {
-      return await readIdxFile(source.files[role]);
-    } catch (err) {
-      if (err instanceof DataError) throw new DataError(err.message, { hint: source.hintFor(role), cause: err });
-      throw err;
-    }
-  };
-  const arrays = {} as Record<Role, IdxArray>;
-  for (const role of ROLES) arrays[role] = await read(role);
-  const counts = { train: 0, test: 0 };
-  let size: [number, number] | undefined;
-  let maxLabel = 0;
-  for (const split of ['train', 'test'] as const) {
-    const images = arrays[`${split}.images`];
-    const labels = arrays[`${split}.labels`];
-    const imageFile = source.files[`${split}.images`];
-    const labelFile = source.files[`${split}.labels`];
-    if (images.dims.length !== 3) {
-      throw new DataError(`${imageFile}: expected 3-D images [N, H, W], found dims [${images.dims.join(', ')}]`, {
-        hint: source.hintFor(`${split}.images`) + (images.dims.length === 1 ? ' (this looks like a label file)' : ''),
+  const { train, test } = await readSplits(source);
+  if (source.classes !== undefined) {
+    for (const [split, raw] of [['train', train], ['test', test]] as const) {
+      if (raw.maxLabel < source.classes) continue;
+      const at = raw.labels.data.findIndex((v) => v >= source.classes!);
+      throw new DataError(`${source.files[`${split}.labels`]}: label ${raw.labels.data[at]} at index ${at} is not below the class count ${source.classes}`, {
+        hint: classesGiven ? 'raise dataset.classes, or leave it out to use the largest label + 1' : source.hintFor(`${split}.labels`),
       });
-    }
-    if (labels.dims.length !== 1) {
-      throw new DataError(`${labelFile}: expected 1-D labels [N], found dims [${labels.dims.join(', ')}]`, {
-        hint: source.hintFor(`${split}.labels`) + (labels.dims.length === 3 ? ' (this looks like an image file)' : ''),
-      });
-    }
-    const [count, height, width] = images.dims as [number, number, number];
-    if (labels.dims[0] !== count) {
-      throw new DataError(`${split} split: ${count} images in ${imageFile} but ${labels.dims[0]} labels in ${labelFile}`, {
-        hint: `the ${split} images and labels must come from the same dataset and hold the same number of examples`,
-      });
-    }
-    if (count === 0 || height === 0 || width === 0) {
-      throw new DataError(`${imageFile}: empty ${split} split (dims [${images.dims.join(', ')}])`, { hint: source.hintFor(`${split}.images`) });
-    }
-    if (size && (size[0] !== height || size[1] !== width)) {
-      throw new DataError(`train images are ${size[0]}x${size[1]} but test images are ${height}x${width}`, {
-        hint: `train and test must come from the same dataset (${source.files['train.images']}, ${imageFile})`,
-      });
-    }
-    size = [height, width];
-    counts[split] = count;
-    for (const v of labels.data) if (v > maxLabel) maxLabel = v;
-    if (source.classes !== undefined) {
-      const at = labels.data.findIndex((v) => v >= source.classes!);
-      if (at >= 0) {
-        throw new DataError(`${labelFile}: label ${labels.data[at]} at index ${at} is not below the class count ${source.classes}`, {
-          hint: classesGiven ? 'raise dataset.classes, or leave it out to use the largest label + 1' : source.hintFor(`${split}.labels`),
-        });
-      }
     }
   }
   // As the loader derives it (datasets.ts): from the full files, at least 2.
-  return { ...counts, height: size![0], width: size![1], classes: source.classes ?? Math.max(2, maxLabel + 1) };
+  const classes = source.classes ?? Math.max(2, train.maxLabel + 1, test.maxLabel + 1);
+  return { train: train.count, test: test.count, height: train.height, width: train.width, classes };
 }

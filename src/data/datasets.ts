@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../errors.js';
 import { deriveSeed, shuffledIndices } from '../util/random.js';
-import { readIdxFile, type IdxArray } from './idx.js';
-import { locateDataset, ROLES, type Role, type Source } from './locate.js';
+import { locateDataset, type Source } from './locate.js';
+import { readSplits, type RawSplit } from './raw-split.js';
 
 export { FASHION_MNIST_DIR, checkDatasetFiles } from './locate.js';
 
@@ -56,17 +56,7 @@ export interface LoadedDataset {
 
 export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; baseDir: string }): Promise<LoadedDataset> {
   const source = await locateDataset(cfg, opts.baseDir);
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
-    ROLES.map((role) => readRole(source, role)),
-  );
-  const train = checkSplit(source, 'train', trainImages!, trainLabels!);
-  const test = checkSplit(source, 'test', testImages!, testLabels!);
-  if (train.height !== test.height || train.width !== test.width) {
-    throw new DataError(
-      `train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`,
-      { hint: `train and test must come from the same dataset (${source.files['train.images']}, ${source.files['test.images']})` },
-    );
-  }
+  const { train, test } = await readSplits(source);
 
   const classes = resolveClasses(cfg, source, train, test);
   const chosenIdx = selectSubset(cfg.subset?.train, train.count, opts.seed, 'train');
@@ -107,56 +97,6 @@ export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; base
       validationSplit?.y.dispose();
     },
   };
-}
-
-async function readRole(source: Source, role: Role): Promise<IdxArray> {
-  try {
-    return await readIdxFile(source.files[role]);
-  } catch (err) {
-    // The reader knows the file but not which config field named it; replace its
-    // generic hint with one the user can act on.
-    if (err instanceof DataError) throw new DataError(err.message, { hint: source.hintFor(role), cause: err });
-    throw err;
-  }
-}
-
-interface RawSplit {
-  images: IdxArray;
-  labels: IdxArray;
-  count: number;
-  height: number;
-  width: number;
-  maxLabel: number;
-}
-
-function checkSplit(source: Source, split: 'train' | 'test', images: IdxArray, labels: IdxArray): RawSplit {
-  const imgFile = source.files[`${split}.images`];
-  const lblFile = source.files[`${split}.labels`];
-  if (images.dims.length !== 3) {
-    throw new DataError(`${imgFile}: expected 3-D images [N, H, W], found dims [${images.dims.join(', ')}]`, {
-      hint: source.hintFor(`${split}.images`) + (images.dims.length === 1 ? ' (this looks like a label file)' : ''),
-    });
-  }
-  if (labels.dims.length !== 1) {
-    throw new DataError(`${lblFile}: expected 1-D labels [N], found dims [${labels.dims.join(', ')}]`, {
-      hint: source.hintFor(`${split}.labels`) + (labels.dims.length === 3 ? ' (this looks like an image file)' : ''),
-    });
-  }
-  const [count, height, width] = images.dims as [number, number, number];
-  if (labels.dims[0] !== count) {
-    throw new DataError(
-      `${split} split: ${count} images in ${imgFile} but ${labels.dims[0]} labels in ${lblFile}`,
-      { hint: `the ${split} images and labels must come from the same dataset and hold the same number of examples` },
-    );
-  }
-  if (count === 0 || height === 0 || width === 0) {
-    throw new DataError(`${imgFile}: empty ${split} split (dims [${images.dims.join(', ')}])`, {
-      hint: source.hintFor(`${split}.images`),
-    });
-  }
-  let maxLabel = 0;
-  for (const v of labels.data) if (v > maxLabel) maxLabel = v;
-  return { images, labels, count, height, width, maxLabel };
 }
 
 function resolveClasses(cfg: DatasetConfig, source: Source, train: RawSplit, test: RawSplit): number {
