@@ -196,6 +196,86 @@ describe('maxPool gradient on wasm matches cpu', () => {
   });
 });
 
+describe('slicing on wasm gives what cpu gives, copying only the piece', () => {
+  /** Exact: a slice copies numbers, it computes none. */
+  async function same(shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], seed = 3): Promise<void> {
+    const data = shapes.map((shape, k) => ({ shape, values: randomArray(size(shape), seed * 31 + k) }));
+    const cpu = await on('cpu', data, f);
+    const wasm = await on('wasm', data, f);
+    expect(wasm.map((a) => Array.from(a))).toEqual(cpu.map((a) => Array.from(a)));
+  }
+
+  it('slice boxes of rank 1 to 5, inner and outer, whole and empty', async () => {
+    const r = rng(11);
+    const pick = (n: number) => Math.floor((r() + 0.5) * n);
+    for (let rank = 1; rank <= 5; rank++) {
+      for (let trial = 0; trial < 12; trial++) {
+        const shape = Array.from({ length: rank }, () => 1 + pick(6));
+        const begin = shape.map((d) => pick(d));
+        // Some axes whole, some cut, now and then an empty one.
+        const cut = shape.map((d, i) => (trial % 3 === 0 ? d - begin[i]! : trial === 7 && i === 0 ? 0 : 1 + pick(d - begin[i]!)));
+        await same([shape], (x) => tf.slice(x!, begin, cut), rank * 100 + trial);
+      }
+    }
+  });
+
+  it('split into equal and unequal parts along every axis, and unstack', async () => {
+    await same([[6, 5, 4]], (x) => tf.split(x!, 3, 0));
+    await same([[6, 5, 4]], (x) => tf.split(x!, [1, 3, 1], 1));
+    await same([[6, 5, 4]], (x) => tf.split(x!, [3, -1], -1));
+    await same([[7, 3, 2]], (x) => tf.unstack(x!, 0));
+    await same([[7, 3, 2]], (x) => tf.unstack(x!, 1));
+    await same([[7, 3, 2]], (x) => tf.unstack(x!, 2));
+  });
+
+  it('int32 tensors too', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.range(0, 60, 1, 'int32').reshape([3, 4, 5]);
+    const parts = tf.split(x, [2, 2], 1);
+    expect(parts.map((p) => p.dtype)).toEqual(['int32', 'int32']);
+    expect(Array.from(await tf.slice(x, [1, 1, 1], [1, 2, 2]).data())).toEqual([26, 27, 31, 32]);
+    expect(Array.from(await parts[1]!.data()).slice(0, 5)).toEqual([10, 11, 12, 13, 14]);
+    tf.dispose([x, ...parts]);
+  });
+
+  it('gradients through split, unstack and concat', async () => {
+    await compare([{ shape: [5, 6, 4] }, { shape: [5, 6, 4] }], (x, dy) =>
+      tf.grads((a: tf.Tensor) => tf.concat(tf.unstack(a, 1).reverse().map((t) => tf.expandDims(t, 1)), 1))([x!], dy!),
+    );
+    await compare([{ shape: [8, 12] }, { shape: [8, 12] }], (x, dy) =>
+      tf.grads((a: tf.Tensor) => {
+        const [p, q, r] = tf.split(a, [3, 4, 5], 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.concat([tf.mul(r, 2), p, tf.square(q)], 1);
+      })([x!], dy!),
+    );
+  });
+
+  it('cuts correctly when its output makes the wasm memory grow', async () => {
+    await tf.setBackend('wasm');
+    // 48 MB in, two halves out: the outputs' allocation grows the heap, which detaches
+    // any view of the input taken before it.
+    const rows = 3 * 1024;
+    const x = tf.tidy(() => tf.range(0, rows * 4096, 1, 'float32').reshape([rows, 4096]));
+    const [a, b] = tf.split(x, 2, 0) as [tf.Tensor, tf.Tensor];
+    const last = (await b.slice([rows / 2 - 1, 4090], [1, 6]).data()) as Float32Array;
+    expect(Array.from(last)).toEqual([4094, 4095, 4096, 4097, 4098, 4099].map((v) => (rows - 1) * 4096 + v - 4));
+    expect((await a.slice([0, 0], [1, 3]).data()) as Float32Array).toEqual(new Float32Array([0, 1, 2]));
+    tf.dispose([x, a, b]);
+  });
+
+  it('identity shares the data, and each holder frees it once', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.engine().backend.numDataIds();
+    const x = tf.tensor1d([1, 2, 3]);
+    const copy = tf.clone(x);
+    expect(tf.engine().backend.numDataIds()).toBe(before + 1);
+    x.dispose();
+    expect(Array.from(await copy.data())).toEqual([1, 2, 3]);
+    copy.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(before);
+  });
+});
+
 describe('kernel registration', () => {
   it('is idempotent', async () => {
     await tf.setBackend('wasm');

@@ -8,6 +8,9 @@
  * recurrent gradient does. The kernels in this folder rebuild those operations
  * out of the backend's own fast kernels (Conv2D, Transpose, Reverse, PadV2,
  * Slice, BatchMatMul) or, for max-pool, a single pass over the heap arrays.
+ * Its Slice, SplitV and Unpack copy their whole input for every piece they cut,
+ * and its Identity copies where sharing does; the ones here copy only the piece
+ * and share.
  *
  * Each kernel lives in its own module; this one only registers them.
  */
@@ -16,6 +19,7 @@ import { BACKEND } from './kernel-calls.js';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv-backprop.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { untransposing } from './matmul.js';
+import { identityKernel, sliceKernel, splitVKernel, unpackKernel } from './slice.js';
 
 export { wasmKernelOptions } from './conv-backprop.js';
 
@@ -48,6 +52,10 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   'BatchMatMul',
   '_FusedMatMul',
+  'Slice',
+  'SplitV',
+  'Unpack',
+  'Identity',
 ] as const;
 
 export type WasmTrainingKernel = (typeof WASM_TRAINING_KERNELS)[number];
@@ -82,6 +90,18 @@ export function registerWasmTrainingKernels(kernels: readonly WasmTrainingKernel
           if (original.disposeFunc) cfg.disposeFunc = original.disposeFunc;
           return cfg;
         });
+        break;
+      case 'Slice':
+        install(name, (original) => ({ kernelFunc: sliceKernel(original) as unknown as tf.KernelFunc }));
+        break;
+      case 'SplitV':
+        install(name, (original) => ({ kernelFunc: splitVKernel(original) as unknown as tf.KernelFunc }));
+        break;
+      case 'Unpack':
+        install(name, (original) => ({ kernelFunc: unpackKernel(original) as unknown as tf.KernelFunc }));
+        break;
+      case 'Identity':
+        install(name, (original) => ({ kernelFunc: identityKernel(original) as unknown as tf.KernelFunc }));
         break;
     }
   }
