@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonPlotSpec, renderSpec, trainingPlotSpec } from '../src/report/plots.js';
+import { comparisonPlotSpec, trainingPlotSpec } from '../src/report/plots.js';
+import { renderSpec } from '../src/report/render.js';
 import type { MetricsRow } from '../src/store/metrics-row.js';
 
 function rows(count: number, shift = 0): MetricsRow[] {

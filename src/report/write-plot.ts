@@ -2,10 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../store/atomic.js';
-import { renderSpec } from './plots.js';
 
-/** Writes `<name>.vl.json` (the spec, data inline), `<name>.svg` and `<name>.png` into `dir`. */
+/**
+ * Writes `<name>.vl.json` (the spec, data inline), `<name>.svg` and `<name>.png` into `dir`.
+ * The renderer is loaded on first use: a process that only writes specs never pays for it.
+ */
 export async function writePlot(dir: string, name: string, spec: TopLevelSpec): Promise<void> {
+  const { renderSpec } = await import('./render.js');
   const { svg, png } = await renderSpec(spec);
   await writePlotSpec(dir, name, spec);
   await writeFileAtomic(join(dir, `${name}.svg`), svg);
