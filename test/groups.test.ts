@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMeanStd, groupLabel, groupRows, groupsCsv, groupsMarkdown, hasRepeats, type GroupInput } from '../src/report/groups.js';
+import { formatMeanStd, groupLabel, groupRows, groupsCsv, groupsMarkdown, hasRepeats, type GroupInput } from '../src/report/seed-groups.js';
 import { meanStd as stat } from '../src/report/stats.js';
 import type { SummaryRow } from '../src/report/summary.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareGroups, compareRuns } from '../src/report/compare.js';
 import { fitRows } from '../src/report/fit.js';
-import { groupRuns, groupingOver, valueAt } from '../src/report/group.js';
+import { groupRuns, groupingOver, valueAt } from '../src/report/axis-groups.js';
 import { renderRows } from '../src/report/rows.js';
 import { meanStd } from '../src/report/stats.js';
 import type { StudyRun } from '../src/report/study.js';

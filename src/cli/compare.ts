@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { compareGroups, compareRuns } from '../report/compare.js';
-import { groupingOver, sweepAxes, valueAt } from '../report/group.js';
+import { groupingOver, sweepAxes, valueAt } from '../report/axis-groups.js';
 import { ROWS_FORMATS, renderRows } from '../report/rows.js';
 import { readTargets } from '../report/study.js';
 import { experimentFolders } from './targets.js';

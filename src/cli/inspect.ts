@@ -6,7 +6,7 @@ import type { RunConfig } from '../config/resolve.js';
 import { parameterCountOf } from '../config/semantics.js';
 import { DataError, UsageError } from '../errors.js';
 import { formatValue } from '../grid/expand.js';
-import { configKey, readRunConfig, groupRows, groupsMarkdown, groupsText, hasRepeats, type GroupInput } from '../report/groups.js';
+import { configKey, readRunConfig, groupRows, groupsMarkdown, groupsText, hasRepeats, type GroupInput } from '../report/seed-groups.js';
 import { formatDuration } from '../report/summary.js';
 import { renderRows, ROWS_FORMATS, type Cell, type Row, type Rows } from '../report/rows.js';
 import { decideRuns } from '../runner/decide.js';

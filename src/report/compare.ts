@@ -4,7 +4,7 @@
  * with mean ± std and n of each metric over the runs in it.
  */
 import { formatDuration } from './summary.js';
-import { GROUP_METRICS, axisLabels, groupRuns, sweepAxes, type GroupMetric } from './group.js';
+import { GROUP_METRICS, axisLabels, groupRuns, sweepAxes, type GroupMetric } from './axis-groups.js';
 import type { Cell, Column, Row, Rows } from './rows.js';
 import type { StudyRun } from './study.js';
 

@@ -14,7 +14,7 @@ import type { ExperimentPlan } from '../config/load.js';
 import { expandGrid, formatValue } from '../grid/expand.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { RunDir } from '../store/run-dir.js';
-import { configKey, readRunConfig, groupRows, groupsCsv, groupsMarkdown, hasRepeats, type GroupRow } from './groups.js';
+import { configKey, readRunConfig, groupRows, groupsCsv, groupsMarkdown, hasRepeats, type GroupRow } from './seed-groups.js';
 import { comparisonPlotSpec } from './plots.js';
 import { summaryCsv, summaryMarkdown, summaryTable, type RunSummaryInput, type SummaryRow } from './summary.js';
 import { writePlot } from './write-plot.js';

@@ -1,6 +1,6 @@
 /** The data a report page embeds: every run as read from its folder, ready for the page's script. */
 import { withModelInlined } from '../../config/resolve.js';
-import { axisLabels, sweepAxes } from '../group.js';
+import { axisLabels, sweepAxes } from '../axis-groups.js';
 import type { StudyExperiment, StudyRun } from '../study.js';
 
 /** A study run as the page sees it: keyed across experiments, its folder and seed left out. */

@@ -4,7 +4,7 @@
  * groups by every axis except the seed (one group per configuration, n = seeds).
  */
 import type { Scalar, StudyRun } from './study.js';
-import { meanStd } from './stats.js';
+import { groupBy, metricStats, type Stat } from './grouping.js';
 
 /** `models.*.hidden` -> `hidden`, unless two axes end the same; then the full key. */
 export function axisLabels(axes: readonly string[]): Map<string, string> {
@@ -69,22 +69,16 @@ export interface RunGroup {
   /** The grouping values, by path. */
   key: Record<string, Scalar>;
   runs: StudyRun[];
-  stats: Record<GroupMetric, { mean: number | null; std: number | null; n: number }>;
+  stats: Record<GroupMetric, Stat>;
 }
 
 export function groupRuns(runs: readonly StudyRun[], by: readonly string[]): RunGroup[] {
-  const groups = new Map<string, RunGroup>();
-  for (const run of runs) {
-    const key = Object.fromEntries(by.map((p) => [p, valueAt(run, p) ?? null]));
-    const id = JSON.stringify(by.map((p) => key[p]));
-    let g = groups.get(id);
-    if (!g) groups.set(id, (g = { key, runs: [], stats: {} as RunGroup['stats'] }));
-    g.runs.push(run);
-  }
-  for (const g of groups.values()) {
-    for (const m of GROUP_METRICS) g.stats[m] = meanStd(g.runs.map((r) => metricOf(r, m)));
-  }
-  return [...groups.values()];
+  const keyOf = (run: StudyRun) => Object.fromEntries(by.map((p) => [p, valueAt(run, p) ?? null]));
+  return groupBy(runs, (run) => JSON.stringify(Object.values(keyOf(run)))).map((members) => ({
+    key: keyOf(members[0]!),
+    runs: members,
+    stats: metricStats(members, GROUP_METRICS, metricOf),
+  }));
 }
 
 /** `--over seed`: every sweep axis of these runs except the named ones. */

@@ -3,8 +3,9 @@
  * a sweep over `seed`) are one configuration, summarised by the mean, standard deviation
  * and count of each metric over its completed runs.
  *
- * The statistics are the HTML report's and `xrun compare`'s (stats.ts): sample standard
- * deviation (n - 1); with a single completed run it is left empty rather than shown as 0.
+ * Grouping and statistics are those of `xrun compare` and the HTML report (grouping.ts):
+ * sample standard deviation (n - 1); with a single completed run it is left empty rather
+ * than shown as 0.
  */
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson, identityOf, type RunConfig } from '../config/resolve.js';
@@ -12,7 +13,7 @@ import type { RunDir } from '../store/run-dir.js';
 import { formatDuration, type SummaryRow } from './summary.js';
 import { fitRows } from './fit.js';
 import { renderRows, type Column, type Row, type Rows } from './rows.js';
-import { meanStd } from './stats.js';
+import { groupBy, metricStats, type Stat } from './grouping.js';
 
 /** Everything that changes a run's numbers except its seed. */
 export function configKey(config: RunConfig): string {
@@ -35,7 +36,7 @@ export function groupLabel(id: string): string {
   return id.split(',').filter((part) => !/^seed=-?\d+$/.test(part)).join(',') || 'all';
 }
 
-export type Stat = ReturnType<typeof meanStd>;
+export type { Stat };
 
 const GROUP_METRICS = ['test_accuracy', 'test_loss', 'best_test_accuracy', 'train_accuracy', 'train_loss', 'seconds'] as const;
 type GroupMetric = (typeof GROUP_METRICS)[number];
@@ -59,13 +60,8 @@ export interface GroupInput {
 
 /** Groups in order of their first run; a run's values lose their `seed`. */
 export function groupRows(inputs: readonly GroupInput[]): GroupRow[] {
-  const groups = new Map<string, { first: SummaryRow; members: GroupInput[] }>();
-  for (const input of inputs) {
-    const g = groups.get(input.key);
-    if (g) g.members.push(input);
-    else groups.set(input.key, { first: input.row, members: [input] });
-  }
-  return [...groups.values()].map(({ first, members }) => {
+  return groupBy(inputs, (input) => input.key).map((members) => {
+    const first = members[0]!.row;
     const done = members.filter((m) => m.row.status === 'completed').map((m) => m.row);
     const { seed: _seed, ...values } = first.values;
     return {
@@ -74,9 +70,7 @@ export function groupRows(inputs: readonly GroupInput[]): GroupRow[] {
       runs: members.map((m) => m.row.run),
       seeds: members.map((m) => m.seed),
       completed: done.length,
-      stats: Object.fromEntries(
-        GROUP_METRICS.map((f) => [f, meanStd(done.map((r) => r[f]))]),
-      ) as Record<GroupMetric, Stat>,
+      stats: metricStats(done, GROUP_METRICS, (row, metric) => row[metric]),
     };
   });
 }
