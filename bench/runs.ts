@@ -2,8 +2,9 @@
  * Per-run cost: how much of a grid's wall time goes to anything but training.
  *
  *   npm run bench:runs [-- --train 1024 --hidden 128 --repeat 1 --skip-jobs]
+ *   npm run bench:jobs   (only part 2, on longer runs: 4 LSTM 1x64 runs of 10,000 images)
  *
- * 1. A grid of 16 equal-sized short runs (GRU 2 x hidden, `--train` MNIST images, 1 epoch;
+ * 1. A grid of 16 equal-sized short runs (GRU 2 x hidden by default, `--train` MNIST images, 1 epoch;
  *    4 learning rates x 4 seeds) with `--jobs 1`: wall time of the whole command against
  *    the time spent inside training steps and evaluation (the runs' `trainingSeconds`,
  *    the sum of their epoch times). The rest is process and worker start, backend set-up,
@@ -31,6 +32,9 @@ const { values } = parseArgs({
     train: { type: 'string', default: '1024' },
     test: { type: 'string', default: '256' },
     hidden: { type: 'string', default: '128' },
+    model: { type: 'string', default: 'gru' },
+    layers: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     'skip-jobs': { type: 'boolean', default: false },
     'skip-grid': { type: 'boolean', default: false },
@@ -43,6 +47,12 @@ if (!existsSync(path.join(root, 'dist/cli/main.js'))) {
   process.exit(2);
 }
 
+const MODEL = `${values.model} ${values.layers}x${values.hidden}`;
+if (!['rnn', 'lstm', 'gru', 'rau'].includes(values.model!)) {
+  console.error(`bench/runs.ts: --model is one of rnn, lstm, gru, rau (got ${values.model})`);
+  process.exit(2);
+}
+
 function experiment(sweep: string): string {
   return `name: bench-runs
 runtime: { backend: wasm }
@@ -50,9 +60,9 @@ dataset:
   name: mnist
   subset: { train: ${Number(values.train)}, test: ${Number(values.test)} }
 models:
-  gru: { type: gru, hidden: ${Number(values.hidden)}, layers: 2 }
-model: gru
-training: { batchSize: 64, epochs: 1, learningRate: 0.002 }
+  net: { type: ${values.model}, hidden: ${Number(values.hidden)}, layers: ${Number(values.layers)} }
+model: net
+training: { batchSize: 64, epochs: ${Number(values.epochs)}, learningRate: 0.002 }
 sweep:
 ${sweep}`;
 }
@@ -121,7 +131,7 @@ const best = (xs: Attempt[]) => xs.reduce((a, b) => (b.wallSeconds < a.wallSecon
 
 try {
   console.log(
-    `GRU 2x${values.hidden}, ${values.train} training / ${values.test} test images, 1 epoch per run; ` +
+    `${MODEL}, ${values.train} training / ${values.test} test images, ${values.epochs} epoch(s) per run; ` +
       `${availableParallelism()} cores; best of ${values.repeat}`,
   );
   const all: Attempt[] = [];
@@ -133,7 +143,13 @@ try {
     }
     for (const a of all.slice(-3)) if (a) show(a);
   }
-  const result: Record<string, unknown> = { train: Number(values.train), test: Number(values.test), hidden: Number(values.hidden), cores: availableParallelism() };
+  const result: Record<string, unknown> = {
+    model: MODEL,
+    train: Number(values.train),
+    test: Number(values.test),
+    epochs: Number(values.epochs),
+    cores: availableParallelism(),
+  };
   const grid = all.filter((a) => a.name === 'grid16');
   if (grid.length > 0) {
     const g = best(grid);
