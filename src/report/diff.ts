@@ -1,8 +1,11 @@
-/** `xrun diff <a> <b>`: what differs between two runs' configs, and how their metrics compare. */
-import { stringify } from 'csv-stringify/sync';
+/**
+ * `xrun diff <a> <b>`: what differs between two runs' configs, and how their metrics compare.
+ * The config changes and the per-epoch metrics are two tables of the shared table model
+ * (rows.ts); only `--format json` is a document of its own, nesting both.
+ */
 import { UsageError } from '../errors.js';
 import { METRICS_COLUMNS, type MetricsRow } from '../store/metrics-row.js';
-import { markdownTable, textTable, type Align } from './table.js';
+import { renderRows, type Cell, type Column, type Row, type Rows } from './rows.js';
 
 /** One differing leaf; a side that lacks the path holds `undefined`. */
 export interface ConfigChange {
@@ -162,13 +165,13 @@ function digits(metric: string): number {
   return metric.endsWith('_seconds') ? 2 : 4;
 }
 
-function formatValue(value: number | null, metric: string): string {
-  if (value === null) return '';
+function formatValue(value: Cell, metric: string): string {
+  if (typeof value !== 'number') return '';
   return Number.isFinite(value) ? value.toFixed(digits(metric)) : String(value);
 }
 
-function formatDelta(value: number | null, metric: string): string {
-  if (value === null) return '';
+function formatDelta(value: Cell, metric: string): string {
+  if (typeof value !== 'number') return '';
   const text = value.toFixed(digits(metric));
   // A delta that rounds to zero reads as no change, without a misleading sign.
   if (Number(text) === 0) return (0).toFixed(digits(metric));
@@ -181,18 +184,40 @@ function configText(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-function wideHeader(names: readonly string[]): string[] {
-  return ['epoch', ...names.flatMap((m) => [`${m}.a`, `${m}.b`, `${m}.delta`])];
+/** The config changes as rows: path, then each side as compact JSON. */
+export function configRows(changes: readonly ConfigChange[]): Rows {
+  return {
+    columns: [{ key: 'path' }, { key: 'a' }, { key: 'b' }],
+    rows: changes.map((c) => ({ path: c.path === '' ? '(root)' : c.path, a: configText(c.a), b: configText(c.b) })),
+  };
 }
 
-function wideCells(row: WideRow, names: readonly string[]): string[] {
-  return [
-    String(row.epoch),
-    ...names.flatMap((m) => {
-      const d = row.cells.get(m);
-      return [formatValue(d?.a ?? null, m), formatValue(d?.b ?? null, m), formatDelta(d?.delta ?? null, m)];
+/**
+ * The metrics wide, one row per epoch: each metric's a, b and delta under the metric's
+ * name (keys `test_loss.a` ...). Rows keep full precision; the text formats round.
+ */
+export function metricRows(deltas: readonly MetricDelta[]): Rows {
+  const names = metricNames(deltas);
+  return {
+    columns: [
+      { key: 'epoch', align: 'right' },
+      ...names.flatMap((m): Column[] => [
+        { key: `${m}.a`, header: 'a', group: m, align: 'right', format: (v) => formatValue(v, m) },
+        { key: `${m}.b`, header: 'b', group: m, align: 'right', format: (v) => formatValue(v, m) },
+        { key: `${m}.delta`, header: 'delta', group: m, align: 'right', format: (v) => formatDelta(v, m) },
+      ]),
+    ],
+    rows: wide(deltas).map((r) => {
+      const row: Row = { epoch: r.epoch };
+      for (const m of names) {
+        const c = r.cells.get(m);
+        row[`${m}.a`] = c?.a ?? null;
+        row[`${m}.b`] = c?.b ?? null;
+        row[`${m}.delta`] = c?.delta ?? null;
+      }
+      return row;
     }),
-  ];
+  };
 }
 
 function configSummary(changes: readonly ConfigChange[]): string {
@@ -202,77 +227,27 @@ function configSummary(changes: readonly ConfigChange[]): string {
 
 function formatTable(d: RunDiff): string {
   const lines = [`a: ${d.a.label}`, `b: ${d.b.label}`, '', configSummary(d.config)];
-  if (d.config.length > 0) {
-    lines.push(
-      textTable(
-        [['path', 'a', 'b']],
-        d.config.map((c) => [c.path === '' ? '(root)' : c.path, configText(c.a), configText(c.b)]),
-        { indent: '  ' },
-      ),
-    );
-  }
+  if (d.config.length > 0) lines.push(renderRows(configRows(d.config), 'table', { indent: '  ' }));
   lines.push('');
-  const names = metricNames(d.metrics);
-  const rows = wide(d.metrics);
-  if (rows.length === 0) {
+  const metrics = metricRows(d.metrics);
+  if (metrics.rows.length === 0) {
     lines.push('metrics: no epochs recorded');
     return lines.join('\n') + '\n';
   }
-  lines.push(`metrics: ${rows.length} ${rows.length === 1 ? 'epoch' : 'epochs'}, delta = b - a`);
-  // Two header lines, the metric name over its a/b/delta columns, keep the table narrow
-  // enough for a terminal where `train_accuracy.delta` as every column name would not.
-  const nameRow = ['epoch', ...names.flatMap(() => ['a', 'b', 'delta'])];
-  const body = rows.map((r) => wideCells(r, names));
-  const widths = nameRow.map((n, c) => Math.max(n.length, ...body.map((r) => r[c]?.length ?? 0)));
-  const gap = '  ';
-  names.forEach((m, i) => {
-    const first = 1 + i * 3;
-    const span = widths[first]! + widths[first + 1]! + widths[first + 2]! + 2 * gap.length;
-    // The metric name must fit over its three columns; the delta column takes the slack.
-    if (m.length > span) widths[first + 2]! += m.length - span;
-  });
-  const line = (cells: readonly string[]) =>
-    ('  ' + cells.map((c, i) => c.padStart(widths[i]!)).join(gap)).trimEnd();
-  const groupLine =
-    '  ' +
-    [
-      ''.padEnd(widths[0]!),
-      ...names.map((m, i) => {
-        const first = 1 + i * 3;
-        return m.padEnd(widths[first]! + widths[first + 1]! + widths[first + 2]! + 2 * gap.length);
-      }),
-    ]
-      .join(gap)
-      .trimEnd();
-  lines.push(groupLine, line(nameRow), ...body.map(line));
+  const n = metrics.rows.length;
+  lines.push(`metrics: ${n} ${n === 1 ? 'epoch' : 'epochs'}, delta = b - a`);
+  // The metric's name spans its a/b/delta columns on a line of its own: a terminal has
+  // no room for `train_accuracy.delta` as every column's name.
+  lines.push(renderRows(metrics, 'table', { indent: '  ' }));
   return lines.join('\n') + '\n';
 }
 
 function formatMarkdown(d: RunDiff): string {
   const out = [`**a**: ${d.a.label}  `, `**b**: ${d.b.label}`, '', `### ${configSummary(d.config)}`, ''];
-  if (d.config.length > 0) {
-    out.push(
-      markdownTable(
-        ['path', 'a', 'b'],
-        d.config.map((c) => [c.path === '' ? '(root)' : c.path, configText(c.a), configText(c.b)]),
-      ),
-      '',
-    );
-  }
-  const names = metricNames(d.metrics);
-  const rows = wide(d.metrics);
+  if (d.config.length > 0) out.push(renderRows(configRows(d.config), 'md'), '');
+  const metrics = metricRows(d.metrics);
   out.push('### metrics (delta = b - a)', '');
-  if (rows.length === 0) {
-    out.push('No epochs recorded.');
-  } else {
-    out.push(
-      markdownTable(
-        wideHeader(names),
-        rows.map((r) => wideCells(r, names)),
-        wideHeader(names).map((): Align => 'right'),
-      ),
-    );
-  }
+  out.push(metrics.rows.length === 0 ? 'No epochs recorded.' : renderRows(metrics, 'md'));
   return out.join('\n') + '\n';
 }
 
@@ -282,15 +257,7 @@ function formatMarkdown(d: RunDiff): string {
  * changes are in the other formats.
  */
 function formatCsv(d: RunDiff): string {
-  const names = metricNames(d.metrics);
-  const rows = wide(d.metrics).map((r) => [
-    r.epoch,
-    ...names.flatMap((m) => {
-      const c = r.cells.get(m);
-      return [c?.a ?? null, c?.b ?? null, c?.delta ?? null];
-    }),
-  ]);
-  return stringify([wideHeader(names), ...rows]);
+  return `${renderRows(metricRows(d.metrics), 'csv')}\n`;
 }
 
 /** JSON has no NaN/Infinity; they become null like a missing value. */

@@ -23,6 +23,12 @@ export interface Column {
   format?: (value: Cell, row: Row) => string;
   /** Formats that show this column (default: all); e.g. a std that table and md fold into `mean ± std`. */
   formats?: readonly RowsFormat[];
+  /**
+   * A heading shared by consecutive columns: in the table format it spans them on a line
+   * above their headers (`test_loss` over `a  b  delta`); markdown, with one header row,
+   * shows each column's key instead.
+   */
+  group?: string;
 }
 
 export type Row = Record<string, Cell>;
@@ -53,7 +59,24 @@ function json(value: Cell): Cell {
   return value;
 }
 
-export function renderRows(table: Rows, format: RowsFormat): string {
+/** Runs of consecutive columns with the same group, as textTable spans. */
+function groupSpans(columns: readonly Column[]): { label: string; from: number; to: number }[] {
+  const spans: { label: string; from: number; to: number }[] = [];
+  columns.forEach((c, i) => {
+    if (c.group === undefined) return;
+    const last = spans.at(-1);
+    if (last && last.label === c.group && last.to === i - 1) last.to = i;
+    else spans.push({ label: c.group, from: i, to: i });
+  });
+  return spans;
+}
+
+export interface RenderOptions {
+  /** Prefixed to every line of the table format, e.g. to indent a table under a heading. */
+  indent?: string;
+}
+
+export function renderRows(table: Rows, format: RowsFormat, options: RenderOptions = {}): string {
   const { rows } = table;
   const columns = table.columns.filter((c) => !c.formats || c.formats.includes(format));
   switch (format) {
@@ -61,11 +84,11 @@ export function renderRows(table: Rows, format: RowsFormat): string {
       return textTable(
         [columns.map((c) => c.header ?? c.key)],
         rows.map((r) => columns.map((c) => text(c, r))),
-        { align: columns.map((c) => alignOf(c, rows)) },
+        { align: columns.map((c) => alignOf(c, rows)), spans: groupSpans(columns), indent: options.indent },
       );
     case 'md':
       return markdownTable(
-        columns.map((c) => c.header ?? c.key),
+        columns.map((c) => (c.group !== undefined ? c.key : (c.header ?? c.key))),
         rows.map((r) => columns.map((c) => text(c, r))),
         columns.map((c) => alignOf(c, rows)),
       );

@@ -19,12 +19,17 @@ export interface TextTableOptions {
   indent?: string;
   /** Spaces between columns. */
   gap?: number;
+  /**
+   * Labels on a line above the header rows, each over the columns `from`..`to` (inclusive),
+   * e.g. a metric's name over its a, b and delta columns. A label wider than its columns
+   * widens the last of them.
+   */
+  spans?: readonly { label: string; from: number; to: number }[];
 }
 
 /**
  * Aligned plain text for a terminal. Header rows are given separately so a caller can
- * stack a group row over the column names; every header row must have as many cells as
- * the body rows.
+ * stack several; every header row must have as many cells as the body rows.
  */
 export function textTable(
   headerRows: readonly (readonly string[])[],
@@ -38,14 +43,31 @@ export function textTable(
     widths.push(Math.max(0, ...all.map((r) => width(r[c] ?? ''))));
   }
   const gap = ' '.repeat(options.gap ?? 2);
+  const spanWidth = (from: number, to: number) => widths.slice(from, to + 1).reduce((a, w) => a + w, 0) + (to - from) * gap.length;
+  for (const { label, from, to } of options.spans ?? []) {
+    const short = width(label) - spanWidth(from, to);
+    if (short > 0) widths[to]! += short;
+  }
   const indent = options.indent ?? '';
-  const line = (r: readonly string[], isHeader: boolean): string =>
+  // Headers sit over their values: a right-aligned column's name ends where its numbers do.
+  const line = (r: readonly string[]): string =>
     indent +
     widths
-      .map((w, c) => pad(r[c] ?? '', w, isHeader ? 'left' : (options.align?.[c] ?? 'left')))
+      .map((w, c) => pad(r[c] ?? '', w, options.align?.[c] ?? 'left'))
       .join(gap)
       .trimEnd();
-  return [...headerRows.map((r) => line(r, true)), ...rows.map((r) => line(r, false))].join('\n');
+  const lines = [...headerRows.map(line), ...rows.map(line)];
+  if (options.spans?.length) {
+    const cells: string[] = [];
+    let c = 0;
+    for (const { label, from, to } of [...options.spans].sort((x, y) => x.from - y.from)) {
+      for (; c < from; c++) cells.push(' '.repeat(widths[c]!));
+      cells.push(pad(label, spanWidth(from, to), 'left'));
+      c = to + 1;
+    }
+    lines.unshift((indent + cells.join(gap)).trimEnd());
+  }
+  return lines.join('\n');
 }
 
 /** A cell's text must not break the row: pipes are escaped and newlines flattened. */
