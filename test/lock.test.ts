@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runLockFile, tryAcquireRunLock, type LockHolder } from '../src/runner/lock.js';
+import { processAlive } from '../src/util/process-alive.js';
 
 const fresh = () => {
   const out = mkdtempSync(join(tmpdir(), 'xrun-lock-'));
@@ -123,5 +124,33 @@ describe('a holder that lost its lock', () => {
     expect(attempt.lock.lost).toBe(true);
     await attempt.lock.release();
     expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe('newer');
+  });
+});
+
+describe('a holder that exited but was never collected', () => {
+  it('counts as dead: a zombie (kill(pid, 0) still succeeds) does not keep its lock', async () => {
+    if (process.platform !== 'linux') return;
+    // sh starts a short child, then becomes `sleep`, which never collects it: a zombie for 5 s.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise<Buffer>((r) => parent.stdout.once('data', r))).toString().trim());
+      let state = '';
+      for (let i = 0; i < 50 && state !== 'Z'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }
+      expect(state).toBe('Z');
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      expect(processAlive(pid)).toBe(false);
+      expect(processAlive(process.pid)).toBe(true);
+      const { file } = fresh();
+      plant(file, { pid, expiresAt: Date.now() + 60_000 });
+      const attempt = await tryAcquireRunLock(file);
+      expect('lock' in attempt).toBe(true);
+      if ('lock' in attempt) await attempt.lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -30,13 +30,13 @@ ${SET}
   -j, --jobs <n>       train up to n runs at once, one process each (default: runtime.jobs or 1)
   --gpus <ids>         spread the workers over these GPUs, round robin, e.g. --gpus 0,1 --jobs 8
                        (webgpu: adapter indexes from xrun doctor; tensorflow-gpu: CUDA ids)
-  --only <glob>        only runs whose id matches (repeatable), e.g. --only 'model=*lstm*'
-  --gpus <ids>         pin worker slots to GPUs, e.g. --gpus 0,1 (tfjs-node-gpu)
   --only <glob>        only runs whose id matches (repeatable; one pattern or exact id each,
                        never split at commas), e.g. --only 'model=*lstm*' --only 'model=gru,batchSize=32'
   --exclude <glob>     skip runs whose id matches (repeatable)
   --failed             retry only runs whose last attempt failed
   --force              rerun even completed runs, replacing their folders
+  --lock-seconds <s>   lease of each run's lock (default 60): another host takes over a
+                       run whose holder stopped renewing for this long
   --plain              plain progress lines even on a terminal
   --executor <e>       local | slurm | queue (default: runtime.executor or local)
                        slurm: submit the pending runs as one sbatch job array (runtime.slurm)

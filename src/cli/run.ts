@@ -21,6 +21,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       exclude: { type: 'string', multiple: true },
       failed: { type: 'boolean' },
       force: { type: 'boolean' },
+      'lock-seconds': { type: 'string' },
       plain: { type: 'boolean' },
       executor: { type: 'string' },
       redis: { type: 'string' },
@@ -52,6 +53,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   progress.note(`${plan.name}: ${plan.runs.length} run(s) -> ${plan.outputDir}`);
   const result = await runExperiment(plan, {
     jobs,
+    ...(values['lock-seconds'] !== undefined ? { lockSeconds: positiveInt(values['lock-seconds'], '--lock-seconds', 60) } : {}),
     overrides: sets,
     gpus: values.gpus !== undefined ? list(values.gpus) : (plan.experiment.runtime?.gpus ?? []).map(String),
     ...selection,
@@ -63,7 +65,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const width = process.stdout.columns || 80;
     if (result.report.groups) {
       // Seeds repeated: one row per configuration; the runs are in summary-runs.csv.
-      const { groupsTerminalTable } = await import('../report/groups.js');
+      const { groupsTerminalTable } = await import('../report/seed-groups.js');
       console.log(`\nmean ± std over seeds:\n${groupsTerminalTable(result.report.groups, width)}\n`);
     } else {
       console.log(`\n${summaryTerminalTable(result.report.table, width)}\n`);

@@ -38,6 +38,8 @@ export interface RunExperimentOptions extends SelectOptions {
   progress: ProgressView;
   /** `--set` overrides of this invocation, recorded in experiment.yaml and summary.md. */
   overrides?: string[];
+  /** Lease of each run's lock (default 60 s): how long another host waits on a holder that stopped renewing. */
+  lockSeconds?: number;
 }
 
 export interface RunOutcome {
@@ -201,7 +203,7 @@ async function runLocked(
   stopping: () => boolean,
 ): Promise<RunOutcome | undefined> {
   const { id } = planned.run;
-  const attempt = await tryAcquireRunLock(runLockFile(plan.outputDir, id));
+  const attempt = await tryAcquireRunLock(runLockFile(plan.outputDir, id), options.lockSeconds ? { leaseSeconds: options.lockSeconds } : {});
   if ('heldBy' in attempt) {
     options.progress.runEnded(id, 'skipped', `being trained by ${describeHolder(attempt.heldBy)}`);
     return { id, status: 'skipped' };
