@@ -64,12 +64,16 @@ describe('dataset cache', () => {
     await executeRun(job(dir, 'b', config(2)), { ...quiet, datasets: cache });
     await executeRun(job(dir, 'c', config(1)), { ...quiet, datasets: cache });
     expect([cache.misses, cache.hits, cache.size]).toEqual([2, 1, 2]);
+    // The files were decoded once: the second subset was drawn from the kept raw splits.
+    expect(cache.reads).toBe(1);
     // Only the second cached dataset's four tensors were added.
     expect(tf.memory().numTensors).toBe(afterFirst + 4);
     // The same run without the cache, in the same process: the same numbers.
     await executeRun(job(dir, 'fresh', config(1)), quiet);
     expect(numbers(join(dir, 'c'))).toEqual(numbers(join(dir, 'fresh')));
     expect(numbers(join(dir, 'a'))).toEqual(numbers(join(dir, 'fresh')));
+    await executeRun(job(dir, 'fresh2', config(2)), quiet);
+    expect(numbers(join(dir, 'b'))).toEqual(numbers(join(dir, 'fresh2')));
     // Stopped after its first epoch and resumed in the same process: no tensor left behind
     // by the checkpoint's optimiser state, and the numbers of an unbroken run.
     let epochs = 0;

@@ -54,9 +54,15 @@ export interface LoadedDataset {
   dispose(): void;
 }
 
-export async function loadDataset(cfg: DatasetConfig, opts: { seed: number; baseDir: string }): Promise<LoadedDataset> {
+/** Reads a located dataset's files; a long-lived worker passes one that keeps them (cache.ts). */
+export type SplitReader = (source: Source) => Promise<{ train: RawSplit; test: RawSplit }>;
+
+export async function loadDataset(
+  cfg: DatasetConfig,
+  opts: { seed: number; baseDir: string; read?: SplitReader },
+): Promise<LoadedDataset> {
   const source = await locateDataset(cfg, opts.baseDir);
-  const { train, test } = await readSplits(source);
+  const { train, test } = await (opts.read ?? readSplits)(source);
 
   const classes = resolveClasses(cfg, source, train, test);
   const chosenIdx = selectSubset(cfg.subset?.train, train.count, opts.seed, 'train');
