@@ -1,9 +1,22 @@
 /** The CLI end to end, as a user runs it, on a tiny real-MNIST experiment. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_COLUMNS } from '../src/store/metrics-row.js';
+
+/** Processes whose working folder is `dir`: what a command run there left behind. */
+function processesIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`) === dir) found.push(Number(pid));
+    } catch {
+      // Gone meanwhile, or not ours to look at.
+    }
+  }
+  return found;
+}
 import { tempProject, tinyExperiment, xrun } from './helpers/cli.js';
 
 const RUN_FILES = [
@@ -105,6 +118,8 @@ describe('xrun run', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('[model=cnn] skipped: completed, same config');
     expect(again.stdout).toContain('0 to train, 2 skipped');
+    // The worker started while the plan loaded had nothing to train and is gone.
+    if (process.platform === 'linux') expect(processesIn(dir)).toEqual([]);
   });
 
   it('plan lists the runs and what a run would do', () => {
@@ -156,6 +171,8 @@ describe('bad input', () => {
     expect(lines[1]).toMatch(/^bad\.yaml:10:\d+: error: training\.epochs: must be an integer/);
     expect(lines[2]).toMatch(/^bad\.yaml:13:\d+: error: training\.batchSize: must be >= 1/);
     expect(existsSync(join(dir, 'runs'))).toBe(false);
+    // Nor a worker left running: the one started early is ended with the command.
+    if (process.platform === 'linux') expect(processesIn(dir)).toEqual([]);
   });
 
   it('an explicitly requested backend that is not installed: exit 2 before anything is written', () => {

@@ -6,35 +6,49 @@ import type { SelectOptions } from '../runner/decide.js';
 import { UsageError } from '../errors.js';
 import { PlainProgress, TerminalProgress } from '../runner/progress.js';
 import { runExperiment } from '../runner/run-experiment.js';
-import { list, oneOf, parse, positiveInt } from './args.js';
+import { spawnWorker, type WorkerHandle } from '../runner/spawn-worker.js';
+import { list, oneOf, parse, positiveInt, type Values } from './args.js';
 import { RUN_HELP } from './help.js';
 
+const RUN_OPTIONS = {
+  set: { type: 'string', multiple: true },
+  backend: { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+  gpus: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  failed: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'lock-seconds': { type: 'string' },
+  plain: { type: 'boolean' },
+  executor: { type: 'string' },
+  redis: { type: 'string' },
+  queue: { type: 'string' },
+  wait: { type: 'boolean' },
+} as const;
+
+type RunValues = Values<typeof RUN_OPTIONS>;
+
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      set: { type: 'string', multiple: true },
-      backend: { type: 'string' },
-      jobs: { type: 'string', short: 'j' },
-      gpus: { type: 'string' },
-      only: { type: 'string', multiple: true },
-      exclude: { type: 'string', multiple: true },
-      failed: { type: 'boolean' },
-      force: { type: 'boolean' },
-      'lock-seconds': { type: 'string' },
-      plain: { type: 'boolean' },
-      executor: { type: 'string' },
-      redis: { type: 'string' },
-      queue: { type: 'string' },
-      wait: { type: 'boolean' },
-    },
-    RUN_HELP,
-  );
+  const { values, positionals } = parse(argv, RUN_OPTIONS, RUN_HELP);
   if (values.help) {
     console.log(RUN_HELP);
     return 0;
   }
   const file = single(positionals, RUN_HELP);
+  // Nearly every local command trains something: the first worker starts loading tfjs now,
+  // while the plan is read, validated and decided. A worker that trained has been closed by
+  // the time runWith returns; one still alive then never got a run (a bad file, nothing to
+  // train, another executor) and has nothing to save.
+  const early = values.gpus === undefined && (values.executor ?? 'local') === 'local' ? spawnWorker(process.env) : undefined;
+  try {
+    return await runWith(file, values, argv, early);
+  } finally {
+    if (early?.alive) early.kill();
+  }
+}
+
+async function runWith(file: string, values: RunValues, argv: string[], early: WorkerHandle | undefined): Promise<number> {
   const sets = [...(values.set ?? [])];
   if (values.backend !== undefined) sets.push(`runtime.backend=${oneOf(values.backend, '--backend', BACKENDS, 'auto')}`);
   const plan = loadPlan(file, { sets });
@@ -53,6 +67,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   progress.note(`${plan.name}: ${plan.runs.length} run(s) -> ${plan.outputDir}`);
   const result = await runExperiment(plan, {
     jobs,
+    ...(early ? { prestarted: early } : {}),
     ...(values['lock-seconds'] !== undefined ? { lockSeconds: positiveInt(values['lock-seconds'], '--lock-seconds', 60) } : {}),
     overrides: sets,
     gpus: values.gpus !== undefined ? list(values.gpus) : (plan.experiment.runtime?.gpus ?? []).map(String),

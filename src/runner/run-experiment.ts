@@ -40,6 +40,12 @@ export interface RunExperimentOptions extends SelectOptions {
   overrides?: string[];
   /** Lease of each run's lock (default 60 s): how long another host waits on a holder that stopped renewing. */
   lockSeconds?: number;
+  /**
+   * A worker the caller started early (plain environment), so that its start-up (about half
+   * a second of loading tfjs) overlaps the loading of the plan: pool slot 0 uses it when slot
+   * 0 needs no GPU of its own. The caller closes it afterwards, used or not.
+   */
+  prestarted?: WorkerHandle;
 }
 
 export interface RunOutcome {
@@ -119,6 +125,11 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     );
     // One worker per pool slot, started on its slot's first run and replaced if it dies.
     const lanes: WorkerHandle[] = [];
+    if (options.prestarted && workerEnv(0, options.gpus, process.env) === process.env) {
+      lanes[0] = options.prestarted;
+      workers.add(options.prestarted);
+      void options.prestarted.exited.then(() => workers.delete(options.prestarted!));
+    }
     const workerFor = (lane: number): WorkerHandle => {
       const existing = lanes[lane];
       if (existing?.alive) return existing;
