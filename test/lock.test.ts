@@ -130,12 +130,13 @@ describe('a holder that lost its lock', () => {
 describe('a holder that exited but was never collected', () => {
   it('counts as dead: a zombie (kill(pid, 0) still succeeds) does not keep its lock', async () => {
     if (process.platform !== 'linux') return;
-    // sh starts a short child, then becomes `sleep`, which never collects it: a zombie for 5 s.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a child that outlives it as sh becomes `sleep`, which never collects it: once
+    // the child ends (after 0.3 s, well after the exec) it is a zombie until `sleep 8` ends.
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 8'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number((await new Promise<Buffer>((r) => parent.stdout.once('data', r))).toString().trim());
       let state = '';
-      for (let i = 0; i < 50 && state !== 'Z'; i++) {
+      for (let i = 0; i < 200 && state !== 'Z'; i++) {
         await new Promise((r) => setTimeout(r, 20));
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
