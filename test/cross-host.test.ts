@@ -10,7 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempProject, XRUN } from './helpers/cli.js';
-import { readRecord, waitFor } from './helpers/runs.js';
+import { epochsOf, readRecord, waitFor } from './helpers/runs.js';
 
 let skipped: string | undefined;
 
@@ -43,11 +43,6 @@ async function runOnHost(host: string, args: string[], cwd: string): Promise<{ c
   return { code: await p.exited, out: p.output() };
 }
 
-function epochs(runDir: string): number[] {
-  if (!existsSync(join(runDir, 'metrics.csv'))) return [];
-  return readFileSync(join(runDir, 'metrics.csv'), 'utf8').trimEnd().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
-}
-
 const EXPERIMENT = `name: hosts
 seed: 5
 runtime: { backend: wasm }
@@ -75,7 +70,7 @@ describe('run locks between two hosts', () => {
     ctx.onTestFinished(() => {
       if (a.child.exitCode === null && a.child.signalCode === null) process.kill(-a.child.pid!, 'SIGKILL');
     });
-    await waitFor('both runs to finish epoch 1 on node-a', () => ids.every((id) => epochs(join(out, id)).length >= 1), 120_000, 50);
+    await waitFor('both runs to finish epoch 1 on node-a', () => ids.every((id) => epochsOf(join(out, id)).length >= 1), 120_000, 50);
     process.kill(-a.child.pid!, 'SIGSTOP');
     const locks = readdirSync(join(out, '.locks')).filter((f) => f.endsWith('.lock'));
     expect(locks.sort()).toEqual(ids.map((id) => `${id}.lock`));
@@ -83,11 +78,11 @@ describe('run locks between two hosts', () => {
     expect(holders.map((h) => h.host)).toEqual(['node-a', 'node-a']);
 
     // Host B while A's leases run: both runs are someone else's.
-    const trained = ids.map((id) => epochs(join(out, id)));
+    const trained = ids.map((id) => epochsOf(join(out, id)));
     const early = await runOnHost('node-b', ['exp.yaml', ...lease], dir);
     expect(early.code, early.out).toBe(0);
     for (const id of ids) expect(early.out).toMatch(new RegExp(`${id}.*being trained by node-a pid ${holders[0]!.pid}`));
-    expect(ids.map((id) => epochs(join(out, id)))).toEqual(trained);
+    expect(ids.map((id) => epochsOf(join(out, id)))).toEqual(trained);
 
     // A dies outright. Its pid may even exist on B's side; B still cannot tell, so it waits out the lease.
     process.kill(-a.child.pid!, 'SIGKILL');
@@ -98,7 +93,7 @@ describe('run locks between two hosts', () => {
     const still = await runOnHost('node-b', ['exp.yaml', ...lease], dir);
     expect(still.code, still.out).toBe(0);
     expect(still.out).toMatch(/being trained by node-a/);
-    expect(ids.map((id) => epochs(join(out, id)))).toEqual(trained);
+    expect(ids.map((id) => epochsOf(join(out, id)))).toEqual(trained);
     await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 300));
 
     // Past the lease: B takes both runs over, resumes each from its checkpoint, finishes.
@@ -110,7 +105,7 @@ describe('run locks between two hosts', () => {
       expect(record.resumedAt?.length, `${id} resumed rather than restarted`).toBe(1);
       expect(record.resumedAt[0]).toBeGreaterThanOrEqual(1);
       // Every epoch exactly once: nothing trained twice, nothing lost.
-      expect(epochs(join(out, id))).toEqual([1, 2, 3]);
+      expect(epochsOf(join(out, id))).toEqual([1, 2, 3]);
     }
     const left = existsSync(join(out, '.locks')) ? readdirSync(join(out, '.locks')) : [];
     expect(left.filter((f) => f.endsWith('.lock'))).toEqual([]);

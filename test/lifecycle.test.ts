@@ -14,6 +14,7 @@ import { makeStagingDir, replaceDirAtomic } from '../src/store/atomic.js';
 import { METRICS_COLUMNS } from '../src/store/metrics-row.js';
 import { processAlive } from '../src/util/process-alive.js';
 import { tempProject, tinyExperiment, xrun, xrunUntil } from './helpers/cli.js';
+import { epochsOf } from './helpers/runs.js';
 
 const TIME_COLUMNS = new Set(['epoch_seconds', 'elapsed_seconds']);
 
@@ -33,14 +34,6 @@ function metricColumns(runDir: string): string[] {
   expect(header).toEqual([...METRICS_COLUMNS]);
   const keep = header.map((h) => !TIME_COLUMNS.has(h));
   return lines.map((l) => l.split(',').filter((_, i) => keep[i]).join(','));
-}
-
-function epochsOf(runDir: string): number[] {
-  return readFileSync(join(runDir, 'metrics.csv'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .slice(1)
-    .map((l) => Number(l.split(',')[0]));
 }
 
 /** Every entry under `dir` (dot files included) with its bytes' hash and mtime. */

@@ -5,6 +5,8 @@
  * two cores) the figures cost no wall time at all. Figures are drawn one at a time, in
  * the order their runs finished; `drain()` waits for the last.
  */
+import { trainingPlotSpec } from '../report/plots.js';
+import { writePlot } from '../report/write-plot.js';
 import { RunDir } from '../store/run-dir.js';
 
 export class FigureQueue {
@@ -26,8 +28,6 @@ export async function drawTrainingFigure(dir: string, title: string): Promise<vo
   try {
     const rows = await store.readMetrics();
     if (rows.length === 0) return;
-    // Loaded on first use: a command that draws nothing never pays for the plotting libraries.
-    const [{ trainingPlotSpec }, { writePlot }] = await Promise.all([import('../report/plots.js'), import('../report/write-plot.js')]);
     await writePlot(store.plotsDir, 'training', trainingPlotSpec(rows, title));
   } catch (err) {
     const warning = `plots/training could not be rendered: ${(err as Error).message}`;

@@ -125,19 +125,18 @@ export async function runExperiment(plan: ExperimentPlan, options: RunExperiment
     );
     // One worker per pool slot, started on its slot's first run and replaced if it dies.
     const lanes: WorkerHandle[] = [];
-    if (options.prestarted && workerEnv(0, options.gpus, process.env) === process.env) {
-      lanes[0] = options.prestarted;
-      workers.add(options.prestarted);
-      void options.prestarted.exited.then(() => workers.delete(options.prestarted!));
-    }
-    const workerFor = (lane: number): WorkerHandle => {
-      const existing = lanes[lane];
-      if (existing?.alive) return existing;
-      const handle = spawnWorker(workerEnv(lane, options.gpus, process.env));
+    const adopt = (lane: number, handle: WorkerHandle): WorkerHandle => {
       lanes[lane] = handle;
       workers.add(handle);
       void handle.exited.then(() => workers.delete(handle));
       return handle;
+    };
+    // The early worker has the plain environment: right for slot 0 unless workers get GPUs.
+    if (options.prestarted && !options.gpus?.length) adopt(0, options.prestarted);
+    const workerFor = (lane: number): WorkerHandle => {
+      const existing = lanes[lane];
+      if (existing?.alive) return existing;
+      return adopt(lane, spawnWorker(workerEnv(lane, options.gpus, process.env)));
     };
     try {
       await runPool(

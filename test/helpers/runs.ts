@@ -5,6 +5,15 @@ import { expect } from 'vitest';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const readRecord = (runDir: string): any => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
 
+/** The epochs metrics.csv holds a row for, in file order. */
+export function epochsOf(runDir: string): number[] {
+  return readFileSync(join(runDir, 'metrics.csv'), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[0]));
+}
+
 /** metrics.csv without the timing columns, which differ between any two runs. */
 export function metricsWithoutTimes(runDir: string): string[][] {
   const lines = readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));

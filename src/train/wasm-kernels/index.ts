@@ -37,28 +37,54 @@ function isOurs(kernelName: string): boolean {
   return cfg?.[MARK] === true;
 }
 
-function install(kernelName: string, make: (original: tf.KernelConfig | undefined) => Omit<tf.KernelConfig, 'kernelName' | 'backendName'>): void {
+type Make = (original: tf.KernelConfig | undefined, kernelName: string) => Omit<tf.KernelConfig, 'kernelName' | 'backendName'>;
+
+function install(kernelName: string, make: Make): void {
   if (isOurs(kernelName)) return;
   const original = tf.getKernel(kernelName, BACKEND);
   if (original !== undefined) tf.unregisterKernel(kernelName, BACKEND);
-  const cfg: MarkedConfig = { ...make(original), kernelName, backendName: BACKEND, [MARK]: true };
+  const cfg: MarkedConfig = { ...make(original, kernelName), kernelName, backendName: BACKEND, [MARK]: true };
   tf.registerKernel(cfg);
 }
 
-/** The kernels registerWasmTrainingKernels adds or replaces. */
-export const WASM_TRAINING_KERNELS = [
-  'Conv2DBackpropFilter',
-  'Conv2DBackpropInput',
-  'MaxPoolGrad',
-  'BatchMatMul',
-  '_FusedMatMul',
-  'Slice',
-  'SplitV',
-  'Unpack',
-  'Identity',
-] as const;
+/** A kernel of its own, in place of the stock one (or of none). */
+const replacing =
+  (kernelFunc: unknown): Make =>
+  () => ({ kernelFunc: kernelFunc as tf.KernelFunc });
 
-export type WasmTrainingKernel = (typeof WASM_TRAINING_KERNELS)[number];
+/** A kernel built around the stock one, which it may fall back on. */
+const around =
+  (wrap: (original: tf.KernelConfig | undefined) => tf.KernelFunc): Make =>
+  (original) => ({ kernelFunc: wrap(original) });
+
+const matMul: Make = (original, kernelName) => {
+  if (original === undefined) throw new Error(`wasm backend has no '${kernelName}' kernel to wrap`);
+  // The original's setup binds its wasm entry point; keep it so that
+  // registering before the backend initialises still works.
+  const cfg: Omit<tf.KernelConfig, 'kernelName' | 'backendName'> = {
+    kernelFunc: untransposing(original, kernelName === '_FusedMatMul'),
+  };
+  if (original.setupFunc) cfg.setupFunc = original.setupFunc;
+  if (original.disposeFunc) cfg.disposeFunc = original.disposeFunc;
+  return cfg;
+};
+
+const KERNELS = {
+  Conv2DBackpropFilter: replacing(conv2DBackpropFilter),
+  Conv2DBackpropInput: replacing(conv2DBackpropInput),
+  MaxPoolGrad: replacing(maxPoolGrad),
+  BatchMatMul: matMul,
+  _FusedMatMul: matMul,
+  Slice: around(sliceKernel),
+  SplitV: around(splitVKernel),
+  Unpack: around(unpackKernel),
+  Identity: around(identityKernel),
+} satisfies Record<string, Make>;
+
+export type WasmTrainingKernel = keyof typeof KERNELS;
+
+/** The kernels registerWasmTrainingKernels adds or replaces. */
+export const WASM_TRAINING_KERNELS = Object.keys(KERNELS) as readonly WasmTrainingKernel[];
 
 /**
  * Adds/replaces the wasm kernels that training needs. Safe to call any number
@@ -66,43 +92,5 @@ export type WasmTrainingKernel = (typeof WASM_TRAINING_KERNELS)[number];
  * picks a subset, which only benchmarks comparing against the stock kernels need.
  */
 export function registerWasmTrainingKernels(kernels: readonly WasmTrainingKernel[] = WASM_TRAINING_KERNELS): void {
-  for (const name of kernels) {
-    switch (name) {
-      case 'Conv2DBackpropFilter':
-        install(name, () => ({ kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc }));
-        break;
-      case 'Conv2DBackpropInput':
-        install(name, () => ({ kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc }));
-        break;
-      case 'MaxPoolGrad':
-        install(name, () => ({ kernelFunc: maxPoolGrad as unknown as tf.KernelFunc }));
-        break;
-      case 'BatchMatMul':
-      case '_FusedMatMul':
-        install(name, (original) => {
-          if (original === undefined) throw new Error(`wasm backend has no '${name}' kernel to wrap`);
-          // The original's setup binds its wasm entry point; keep it so that
-          // registering before the backend initialises still works.
-          const cfg: Omit<tf.KernelConfig, 'kernelName' | 'backendName'> = {
-            kernelFunc: untransposing(original, name === '_FusedMatMul'),
-          };
-          if (original.setupFunc) cfg.setupFunc = original.setupFunc;
-          if (original.disposeFunc) cfg.disposeFunc = original.disposeFunc;
-          return cfg;
-        });
-        break;
-      case 'Slice':
-        install(name, (original) => ({ kernelFunc: sliceKernel(original) as unknown as tf.KernelFunc }));
-        break;
-      case 'SplitV':
-        install(name, (original) => ({ kernelFunc: splitVKernel(original) as unknown as tf.KernelFunc }));
-        break;
-      case 'Unpack':
-        install(name, (original) => ({ kernelFunc: unpackKernel(original) as unknown as tf.KernelFunc }));
-        break;
-      case 'Identity':
-        install(name, (original) => ({ kernelFunc: identityKernel(original) as unknown as tf.KernelFunc }));
-        break;
-    }
-  }
+  for (const name of kernels) install(name, KERNELS[name]);
 }

@@ -64,24 +64,29 @@ function sliceInto(backend: WasmBackend, x: TensorInfo, begin: number[], size: n
 
 type Kernel = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }) => TensorInfo | TensorInfo[];
 
-/** String tensors live outside the heap; the stock kernel handles them. */
-const numeric = (original: tf.KernelConfig | undefined, own: Kernel): Kernel => (args) => {
-  const first = Object.values(args.inputs)[0] as TensorInfo | undefined;
-  if (first?.dtype === 'string') {
-    if (!original) throw new Error('wasm backend has no kernel for string tensors here');
-    return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo | TensorInfo[];
-  }
-  return own(args);
-};
+/**
+ * The kernel as tfjs registers it. String tensors live outside the heap; the stock kernel
+ * handles them.
+ */
+const numeric =
+  (original: tf.KernelConfig | undefined, own: Kernel): tf.KernelFunc =>
+  (args) => {
+    const first = Object.values(args.inputs)[0] as TensorInfo | undefined;
+    if (first?.dtype === 'string') {
+      if (!original) throw new Error('wasm backend has no kernel for string tensors here');
+      return original.kernelFunc(args);
+    }
+    return own(args as unknown as Parameters<Kernel>[0]);
+  };
 
-export const sliceKernel = (original: tf.KernelConfig | undefined): Kernel =>
+export const sliceKernel = (original: tf.KernelConfig | undefined): tf.KernelFunc =>
   numeric(original, ({ inputs, backend, attrs }) => {
     const x = inputs.x as TensorInfo;
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin as number[], attrs.size as number[]) as [number[], number[]];
     return sliceInto(backend, x, begin, size);
   });
 
-export const splitVKernel = (original: tf.KernelConfig | undefined): Kernel =>
+export const splitVKernel = (original: tf.KernelConfig | undefined): tf.KernelFunc =>
   numeric(original, ({ inputs, backend, attrs }) => {
     const x = inputs.x as TensorInfo;
     const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
@@ -96,7 +101,7 @@ export const splitVKernel = (original: tf.KernelConfig | undefined): Kernel =>
     });
   });
 
-export const unpackKernel = (original: tf.KernelConfig | undefined): Kernel =>
+export const unpackKernel = (original: tf.KernelConfig | undefined): tf.KernelFunc =>
   numeric(original, ({ inputs, backend, attrs }) => {
     const x = inputs.value as TensorInfo;
     let axis = attrs.axis as number;
@@ -117,7 +122,7 @@ export const unpackKernel = (original: tf.KernelConfig | undefined): Kernel =>
  * gradient keeps for the backward pass through Identity. Tensors are immutable and no
  * kernel writes into an input, so sharing is safe.
  */
-export const identityKernel = (original: tf.KernelConfig | undefined): Kernel =>
+export const identityKernel = (original: tf.KernelConfig | undefined): tf.KernelFunc =>
   numeric(original, ({ inputs, backend }) => {
     const x = inputs.x as TensorInfo;
     backend.incRef(x.dataId);
