@@ -16,6 +16,13 @@
  * output folder so nothing is skipped. With `--repeat` > 1 the modes alternate and the
  * best attempt of each counts (the least disturbed by other load). The whole result is
  * printed as JSON on the last line.
+ *
+ * On Linux each attempt also reports the CPU time of the whole command (xrun, its workers
+ * and their helper threads, from the kernel's accounting of reaped children) and so how
+ * many cores it kept busy. That splits a `--jobs 2` ratio above 0.5 into its two causes:
+ * cores left idle (scheduling) and CPU spent beyond what `--jobs 1` spends on its one
+ * training core (a second worker's start and JIT warm-up, and the work `--jobs 1` gets done
+ * on the otherwise idle core: V8's compiler and GC threads, the parent's figures).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,8 +88,25 @@ interface Attempt {
   inWorkerSeconds: number;
   /** Share of the wall time (times jobs, the worker-seconds available) outside training and evaluation. */
   outsideShare: number;
+  /** User + system CPU seconds of the command and every process it started; absent off Linux. */
+  cpuSeconds?: number;
   loadBefore: number;
 }
+
+/** CPU seconds of this process's reaped children (utime + stime of them and theirs), Linux only. */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the parenthesised command name; cutime and cstime are fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux reports process times in USER_HZ ticks, 100 a second on every mainstream architecture. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
 const work = mkdtempSync(path.join(tmpdir(), 'xrun-bench-runs-'));
 writeFileSync(path.join(work, 'grid.yaml'), GRID);
@@ -91,6 +115,7 @@ writeFileSync(path.join(work, 'equal.yaml'), EQUAL);
 function attempt(name: string, file: string, jobs: number, n: number): Attempt {
   const output = path.join(work, `${name}-jobs${jobs}-${n}`);
   const loadBefore = loadavg()[0]!;
+  const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const r = spawnSync(process.execPath, [cli, file, '--jobs', String(jobs), '--set', `output=${output}`], {
     cwd: work,
@@ -98,6 +123,7 @@ function attempt(name: string, file: string, jobs: number, n: number): Attempt {
     encoding: 'utf8',
   });
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpuAfter = childrenCpuSeconds();
   if (r.status !== 0) {
     console.error(r.stdout, r.stderr);
     throw new Error(`xrun ${file} --jobs ${jobs} exited with ${r.status}`);
@@ -115,6 +141,7 @@ function attempt(name: string, file: string, jobs: number, n: number): Attempt {
     trainingSeconds,
     inWorkerSeconds: sum(records.map((x) => (Date.parse(x.endedAt) - Date.parse(x.startedAt)) / 1000)),
     outsideShare: 1 - trainingSeconds / (wallSeconds * jobs),
+    cpuSeconds: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined,
     loadBefore,
   };
 }
@@ -122,8 +149,9 @@ function attempt(name: string, file: string, jobs: number, n: number): Attempt {
 function show(a: Attempt): void {
   console.log(
     `${a.name} --jobs ${a.jobs}: ${a.runs} runs, ${a.wallSeconds.toFixed(1)} s wall, ${a.trainingSeconds.toFixed(1)} s in training ` +
-      `and evaluation, ${a.inWorkerSeconds.toFixed(1)} s in workers; outside training: ${(a.outsideShare * 100).toFixed(1)}% ` +
-      `(load before ${a.loadBefore.toFixed(2)})`,
+      `and evaluation, ${a.inWorkerSeconds.toFixed(1)} s in workers; outside training: ${(a.outsideShare * 100).toFixed(1)}%` +
+      (a.cpuSeconds === undefined ? '' : `; ${a.cpuSeconds.toFixed(1)} s CPU, ${(a.cpuSeconds / a.wallSeconds).toFixed(2)} cores busy`) +
+      ` (load before ${a.loadBefore.toFixed(2)})`,
   );
 }
 
@@ -136,12 +164,14 @@ try {
   );
   const all: Attempt[] = [];
   for (let n = 1; n <= Number(values.repeat); n++) {
-    if (!values['skip-grid']) all.push(attempt('grid16', 'grid.yaml', 1, n));
+    const round: Attempt[] = [];
+    if (!values['skip-grid']) round.push(attempt('grid16', 'grid.yaml', 1, n));
     if (!values['skip-jobs']) {
-      all.push(attempt('equal4', 'equal.yaml', 1, n));
-      all.push(attempt('equal4', 'equal.yaml', 2, n));
+      round.push(attempt('equal4', 'equal.yaml', 1, n));
+      round.push(attempt('equal4', 'equal.yaml', 2, n));
     }
-    for (const a of all.slice(-3)) if (a) show(a);
+    round.forEach(show);
+    all.push(...round);
   }
   const result: Record<string, unknown> = {
     model: MODEL,
@@ -167,8 +197,19 @@ try {
       `4 equal runs: --jobs 1 ${best(one).wallSeconds.toFixed(1)} s, --jobs 2 ${best(two).wallSeconds.toFixed(1)} s; ` +
         `jobs2/jobs1 ${ratio.toFixed(3)} (target <= 0.55 on 2 cores)`,
     );
+    const [a, b] = [best(one), best(two)];
+    if (a.cpuSeconds !== undefined && b.cpuSeconds !== undefined) {
+      // If --jobs 2 kept both cores busy all the time, its wall time would be its CPU time over 2.
+      const packed = b.cpuSeconds / 2 / a.wallSeconds;
+      result.ratioIfBothCoresBusy = packed;
+      console.log(
+        `  --jobs 1 kept ${(a.cpuSeconds / a.wallSeconds).toFixed(2)} cores busy, --jobs 2 ${(b.cpuSeconds / b.wallSeconds).toFixed(2)}; ` +
+          `--jobs 2 used ${b.cpuSeconds.toFixed(1)} CPU s against ${a.cpuSeconds.toFixed(1)}, so even with both cores busy ` +
+          `throughout its ratio could not go below ${packed.toFixed(3)}`,
+      );
+    }
   }
-  result.attempts = all.map((a) => ({ name: a.name, jobs: a.jobs, wallSeconds: a.wallSeconds }));
+  result.attempts = all.map((a) => ({ name: a.name, jobs: a.jobs, wallSeconds: a.wallSeconds, cpuSeconds: a.cpuSeconds }));
   console.log(JSON.stringify(result));
 } finally {
   if (!values.keep) rmSync(work, { recursive: true, force: true });
