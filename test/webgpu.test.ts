@@ -168,6 +168,10 @@ describe('xrun doctor', () => {
     const table = xrun(['doctor'], process.cwd());
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/auto picks: \w+/);
+    // The long fixes are numbered notes under the table, not a column wider than a terminal.
+    expect(table.stdout).toMatch(/tensorflow-gpu\s+not available \[1\]/);
+    expect(table.stdout).toMatch(/^ {2}\[1\] tensorflow-gpu: npm install @tensorflow\/tfjs-node-gpu/m);
+    expect(table.stdout).not.toMatch(/to fix\s*$/m);
     if (adapters.some((a) => /llvmpipe/.test(a.name))) expect(table.stdout).toMatch(/0\s+software\s+vulkan\s+llvmpipe/);
   }, 120_000);
 });

@@ -107,16 +107,45 @@ function adapterTable(adapters: GpuAdapter[]): Rows {
   };
 }
 
-function backendTable(checks: BackendCheck[]): Rows {
+/**
+ * @param noteFixes for the terminal: a fix is a sentence or three, too long for a column, so
+ *   the status says `not available [n]` and the caller prints note n under the table.
+ */
+function backendTable(checks: BackendCheck[], noteFixes = false): Rows {
+  let n = 0;
+  const status = (c: BackendCheck) => (c.ok ? 'ok' : c.fix && noteFixes ? `not available [${++n}]` : 'not available');
   return {
     columns: [
       { key: 'backend' },
-      { key: 'ok', header: 'status', format: (v) => (v ? 'ok' : 'not available') },
+      { key: 'status' },
       { key: 'detail', header: 'details' },
-      { key: 'fix', header: 'to fix' },
+      ...(noteFixes ? [] : [{ key: 'fix', header: 'to fix' }]),
     ],
-    rows: checks.map((c) => ({ backend: c.backend, ok: c.ok, detail: c.detail, fix: c.fix })),
+    rows: checks.map((c) => ({ backend: c.backend, status: status(c), detail: c.detail, fix: c.fix })),
   };
+}
+
+/** The fixes `backendTable(…, true)` points at, each wrapped to `width` columns under its number. */
+function fixNotes(checks: BackendCheck[], width = 100): string[] {
+  const fixes = checks.filter((c) => c.fix);
+  return fixes.flatMap((c, i) => {
+    const mark = `[${i + 1}] `;
+    return wrap(`${c.backend}: ${c.fix}`, width - mark.length).map((line, j) => (j === 0 ? mark : ' '.repeat(mark.length)) + line);
+  });
+}
+
+/** Greedy word wrap; a word longer than the width gets a line of its own. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function autoLines(report: DoctorReport): string[] {
@@ -132,10 +161,13 @@ export function formatDoctor(report: DoctorReport, format: RowsFormat): string {
     : report.adapters.length === 0
       ? 'no GPU adapter found (Dawn lists none)'
       : undefined;
-  const backends = renderRows(backendTable(report.backends), format);
+  const backends =
+    format === 'table'
+      ? [renderRows(backendTable(report.backends, true), format), '', 'To fix:', ...fixNotes(report.backends)].join('\n')
+      : renderRows(backendTable(report.backends), format);
   const adapters = adapterNote && format !== 'csv' ? adapterNote : renderRows(adapterTable(report.adapters), format);
   if (format === 'csv') return `${backends}\n\n${adapters}`;
-  const indent = (text: string) => (format === 'table' ? text.replace(/^/gm, '  ') : text);
+  const indent = (text: string) => (format === 'table' ? text.replace(/^(?=.)/gm, '  ') : text);
   const bullet = format === 'md' ? '- ' : '';
   return [
     format === 'md' ? '## Backends (in the order auto tries them)\n' : 'Backends (in the order auto tries them):',
