@@ -93,6 +93,12 @@ export const wasmKernelOptions = { im2colMaxElements: 1 << 24 };
  * [N*Ho*Wo, Cout], with the patch matrix written by a JS loop. For few input
  * channels (the first layer of a net) this avoids transposing dy, the
  * dominant cost of the convolution route there.
+ *
+ * The loop reads x channel-major ([Cin, N, H, W], one XNNPACK transpose away
+ * unless Cin is 1), so each patch row is filled from consecutive input values.
+ * Reading NHWC directly strides by Cin floats per value, which made building
+ * the patches (a 32-channel layer: 3.6M values a batch) cost as much as the
+ * matmul itself; read in order it costs a fraction of it.
  */
 function filterGradByIm2col(
   backend: WasmBackend,
@@ -107,11 +113,17 @@ function filterGradByIm2col(
   const L = N * Ho * Wo;
   const rows = kh * kw * C;
 
-  const patches = backend.makeOutput([1, rows, L], 'float32');
-  const temps: TensorInfo[] = [patches];
+  const temps: TensorInfo[] = [];
   try {
-    const xv = backend.typedArrayFromHeap(x) as Float32Array;
+    // With one channel NHWC already is [1, N, H, W].
+    const xc = C === 1 ? x : transpose(backend, x, [3, 0, 1, 2]);
+    if (xc !== x) temps.push(xc);
+    const patches = backend.makeOutput([1, rows, L], 'float32');
+    temps.push(patches);
+    // Views after the last allocation: growing the heap detaches earlier ones.
+    const xv = backend.typedArrayFromHeap(xc) as Float32Array;
     const pv = backend.typedArrayFromHeap(patches) as Float32Array;
+    const imageSize = H * W;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         // Output columns whose input column ow*sw+j-left lies inside the image.
@@ -120,6 +132,7 @@ function filterGradByIm2col(
         for (let c = 0; c < C; c++) {
           let p = ((i * kw + j) * C + c) * L;
           for (let n = 0; n < N; n++) {
+            const image = (c * N + n) * imageSize;
             for (let oh = 0; oh < Ho; oh++) {
               const h = oh * sh + i - top;
               if (h < 0 || h >= H || owHi <= owLo) {
@@ -127,10 +140,10 @@ function filterGradByIm2col(
                 p += Wo;
                 continue;
               }
-              const rowBase = ((n * H + h) * W + j - left) * C + c;
+              const rowBase = image + h * W + j - left;
               let ow = 0;
               for (; ow < owLo; ow++) pv[p++] = 0;
-              for (; ow < owHi; ow++) pv[p++] = xv[rowBase + ow * sw * C]!;
+              for (; ow < owHi; ow++) pv[p++] = xv[rowBase + ow * sw]!;
               for (; ow < Wo; ow++) pv[p++] = 0;
             }
           }

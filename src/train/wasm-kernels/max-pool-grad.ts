@@ -1,6 +1,6 @@
 /**
  * MaxPoolGrad. The stock wasm kernel is a scalar loop; this one is a single
- * pass over the heap arrays.
+ * pass over the heap arrays, with whole 2x2 windows (the usual pooling) unrolled.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Attrs, Pad, RoundingMode, TensorInfo, WasmBackend } from './kernel-calls.js';
@@ -57,6 +57,27 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.K
         const w0 = ow * strideWidth - padLeft;
         const wFrom = Math.max(0, w0);
         const wTo = Math.min(inWidth, w0 + fw);
+        if (hTo - hFrom === 2 && wTo - wFrom === 2) {
+          // A whole 2x2 window, the usual pooling: the same comparisons in the same order
+          // as the general loop below, kept in registers instead of the per-channel arrays.
+          const a = imageBase + hFrom * rowStride + wFrom * C;
+          const b2 = a + rowStride;
+          for (let c = 0; c < C; c++) {
+            let m = -Infinity;
+            let idx = -1;
+            let v = xv[a + c]!;
+            if (v > m) (m = v), (idx = a + c);
+            v = xv[a + C + c]!;
+            if (v > m) (m = v), (idx = a + C + c);
+            v = xv[b2 + c]!;
+            if (v > m) (m = v), (idx = b2 + c);
+            v = xv[b2 + C + c]!;
+            if (v > m) idx = b2 + C + c;
+            if (idx >= 0) dxv[idx] = dxv[idx]! + dyv[dyOffset + c]!;
+          }
+          dyOffset += C;
+          continue;
+        }
         best.fill(-Infinity);
         at.fill(-1);
         for (let h = hFrom; h < hTo; h++) {
