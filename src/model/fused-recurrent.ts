@@ -57,6 +57,26 @@ const STANDARD_CLASS: Partial<Record<FusedCellType, string>> = { rnn: 'SimpleRNN
 /** Whether `standardLayerConfig` can describe this cell as a stock tfjs layer. */
 export const hasStandardLayer = (cell: string): boolean => cell in STANDARD_CLASS;
 
+/**
+ * `h U` for one time step of a layer whose recurrent kernel is `u`, given `ut` = U^T made
+ * once for the whole sequence.
+ *
+ * tfjs's gradient of matMul(h, U) with respect to h is matMul(dy, U, false, true). On wasm
+ * a transposed operand leaves XNNPACK's fast path, so the training kernels transpose it
+ * first: a fresh copy of U^T at every step, which XNNPACK then packs as new weights (it
+ * caches its packed weights by tensor). Multiplying by one U^T for all steps does that
+ * once per sequence. Same operands, same kernels: the results are the same bits.
+ */
+function recurrentProduct(h: tf.Tensor, u: tf.Tensor, ut: tf.Tensor): tf.Tensor {
+  return tf.customGrad((hIn, uIn, save) => {
+    (save as tf.GradSaveFunc)([hIn as tf.Tensor, ut]);
+    return {
+      value: tf.matMul(hIn as tf.Tensor, uIn as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, [hSaved, utSaved]: tf.Tensor[]) => [tf.matMul(dy, utSaved!), tf.matMul(hSaved!, dy, true, false)],
+    };
+  })(h, u);
+}
+
 function toInitializer(init: InitializerLike | undefined, fallback: () => Initializer): Initializer {
   if (init === undefined || init === null) return fallback();
   if (init instanceof tf.serialization.Serializable) return init as Initializer;
@@ -187,8 +207,9 @@ export class FusedRecurrent extends tf.layers.Layer {
   private runRnn(xs: tf.Tensor[], recurrent: tf.Tensor): tf.Tensor[] {
     const out: tf.Tensor[] = [];
     let h: tf.Tensor | undefined;
+    const ut = tf.transpose(recurrent);
     for (const xt of xs) {
-      h = tf.tanh(h === undefined ? xt : tf.add(xt, tf.matMul(h, recurrent)));
+      h = tf.tanh(h === undefined ? xt : tf.add(xt, recurrentProduct(h, recurrent, ut)));
       out.push(h);
     }
     return out;
@@ -200,8 +221,9 @@ export class FusedRecurrent extends tf.layers.Layer {
     const out: tf.Tensor[] = [];
     let h: tf.Tensor | undefined;
     let c: tf.Tensor | undefined;
+    const ut = tf.transpose(recurrent);
     for (const xt of xs) {
-      const z = h === undefined ? xt : tf.add(xt, tf.matMul(h, recurrent));
+      const z = h === undefined ? xt : tf.add(xt, recurrentProduct(h, recurrent, ut));
       const [zifo, zc] = tf.split(z, [3 * H, H], -1) as [tf.Tensor, tf.Tensor];
       const [i, f, o] = tf.split(tf.sigmoid(zifo), 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
       const ig = tf.mul(i, tf.tanh(zc));
@@ -219,6 +241,7 @@ export class FusedRecurrent extends tf.layers.Layer {
   private runGru(xzr: tf.Tensor[], xh: tf.Tensor[], recurrent: tf.Tensor): tf.Tensor[] {
     const H = this.units;
     const [uzr, uh] = tf.split(recurrent, [2 * H, H], -1) as [tf.Tensor, tf.Tensor];
+    const [uzrT, uhT] = [tf.transpose(uzr), tf.transpose(uh)];
     const out: tf.Tensor[] = [];
     let h: tf.Tensor | undefined;
     for (let s = 0; s < xzr.length; s++) {
@@ -228,8 +251,8 @@ export class FusedRecurrent extends tf.layers.Layer {
         const hh = tf.tanh(xh[s]!);
         h = tf.sub(hh, tf.mul(z, hh));
       } else {
-        const [z, r] = tf.split(tf.sigmoid(tf.add(xzr[s]!, tf.matMul(h, uzr))), 2, -1) as [tf.Tensor, tf.Tensor];
-        const hh = tf.tanh(tf.add(xh[s]!, tf.matMul(tf.mul(r, h), uh)));
+        const [z, r] = tf.split(tf.sigmoid(tf.add(xzr[s]!, recurrentProduct(h, uzr, uzrT))), 2, -1) as [tf.Tensor, tf.Tensor];
+        const hh = tf.tanh(tf.add(xh[s]!, recurrentProduct(tf.mul(r, h), uh, uhT)));
         h = tf.add(hh, tf.mul(z, tf.sub(h, hh)));
       }
       out.push(h);
@@ -251,10 +274,11 @@ export class FusedRecurrent extends tf.layers.Layer {
   private runRau(xzrca: tf.Tensor[], xh: tf.Tensor[], recurrent: tf.Tensor): tf.Tensor[] {
     const H = this.units;
     const [uzrca, uh] = tf.split(recurrent, [4 * H, H], -1) as [tf.Tensor, tf.Tensor];
+    const [uzrcaT, uhT] = [tf.transpose(uzrca), tf.transpose(uh)];
     const out: tf.Tensor[] = [];
     let h: tf.Tensor | undefined;
     for (let s = 0; s < xzrca.length; s++) {
-      const g = h === undefined ? xzrca[s]! : tf.add(xzrca[s]!, tf.matMul(h, uzrca));
+      const g = h === undefined ? xzrca[s]! : tf.add(xzrca[s]!, recurrentProduct(h, uzrca, uzrcaT));
       const [zr, c, a] = tf.split(g, [2 * H, H, H], -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
       const [z, r] = tf.split(tf.sigmoid(zr), 2, -1) as [tf.Tensor, tf.Tensor];
       const attended = tf.mul(tf.softmax(c), tf.relu(a));
@@ -263,7 +287,7 @@ export class FusedRecurrent extends tf.layers.Layer {
         const hh = tf.tanh(xh[s]!);
         h = tf.add(tf.sub(hh, tf.mul(z, hh)), attended);
       } else {
-        const hh = tf.tanh(tf.add(xh[s]!, tf.matMul(tf.mul(r, h), uh)));
+        const hh = tf.tanh(tf.add(xh[s]!, recurrentProduct(tf.mul(r, h), uh, uhT)));
         h = tf.add(tf.add(hh, tf.mul(z, tf.sub(h, hh))), attended);
       }
       out.push(h);
