@@ -65,7 +65,9 @@ export const hasStandardLayer = (cell: string): boolean => cell in STANDARD_CLAS
  * a transposed operand leaves XNNPACK's fast path, so the training kernels transpose it
  * first: a fresh copy of U^T at every step, which XNNPACK then packs as new weights (it
  * caches its packed weights by tensor). Multiplying by one U^T for all steps does that
- * once per sequence. Same operands, same kernels: the results are the same bits.
+ * once per sequence. On wasm these are the same operands and kernels as before, so the
+ * same bits; a backend that multiplies by a transpose natively (webgpu) may round
+ * differently than before, and is as deterministic as ever.
  */
 function recurrentProduct(h: tf.Tensor, u: tf.Tensor, ut: tf.Tensor): tf.Tensor {
   return tf.customGrad((hIn, uIn, save) => {
