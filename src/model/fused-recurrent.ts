@@ -3,8 +3,7 @@
  * fewer kernels than tfjs's generic `rnn()` loop:
  *
  * - the input projection of every time step (and both directions) is one matMul plus one
- *   bias add, done before the loop and split into steps in ~sqrt(T) chunks (wasm's Slice
- *   copies its whole input, so one unstack into T pieces would copy it T times);
+ *   bias add, done before the loop and unstacked into steps;
  * - each direction of a bidirectional layer runs its own loop with plain 2-D matMuls
  *   (a batched matMul over both directions is ~40x slower on wasm), the backward one by
  *   walking the step list in reverse rather than with a Reverse kernel;
@@ -191,12 +190,12 @@ export class FusedRecurrent extends tf.layers.Layer {
         let hs: tf.Tensor[];
         if (this.cell === 'gru') {
           const [pzr, ph] = tf.split(perStep, [2 * H, H], -1) as [tf.Tensor, tf.Tensor];
-          hs = this.runGru(order(unstackSteps(pzr)), order(unstackSteps(ph)), u);
+          hs = this.runGru(order(tf.unstack(pzr)), order(tf.unstack(ph)), u);
         } else if (this.cell === 'rau') {
           const [pzrca, ph] = tf.split(perStep, [4 * H, H], -1) as [tf.Tensor, tf.Tensor];
-          hs = this.runRau(order(unstackSteps(pzrca)), order(unstackSteps(ph)), u);
+          hs = this.runRau(order(tf.unstack(pzrca)), order(tf.unstack(ph)), u);
         } else {
-          const xs = order(unstackSteps(perStep));
+          const xs = order(tf.unstack(perStep));
           hs = this.cell === 'lstm' ? this.runLstm(xs, u) : this.runRnn(xs, u);
         }
         return this.returnSequences ? tf.stack(order(hs), 1) : hs[hs.length - 1]!; // [B, T, H] or [B, H]
@@ -313,19 +312,6 @@ export class FusedRecurrent extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(FusedRecurrent);
-
-/**
- * The steps of a time-major tensor, in two levels (chunks, then steps). The wasm backend's
- * Slice reads its whole input for every output, so one unstack into T pieces costs T full
- * copies; ~sqrt(T) chunks first cost about 2 sqrt(T).
- */
-function unstackSteps(t: tf.Tensor): tf.Tensor[] {
-  const steps = t.shape[0]!;
-  const chunks = Math.round(Math.sqrt(steps));
-  if (chunks < 3) return tf.unstack(t);
-  const sizes = Array.from({ length: chunks }, (_, i) => Math.floor((steps * (i + 1)) / chunks) - Math.floor((steps * i) / chunks));
-  return tf.split(t, sizes, 0).flatMap((chunk) => tf.unstack(chunk));
-}
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
 
