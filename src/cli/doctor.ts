@@ -112,8 +112,8 @@ function adapterTable(adapters: GpuAdapter[]): Rows {
  *   the status says `not available [n]` and the caller prints note n under the table.
  */
 function backendTable(checks: BackendCheck[], noteFixes = false): Rows {
-  let n = 0;
-  const status = (c: BackendCheck) => (c.ok ? 'ok' : c.fix && noteFixes ? `not available [${++n}]` : 'not available');
+  const note = (c: BackendCheck) => (noteFixes && c.fix ? ` [${withFix(checks).indexOf(c) + 1}]` : '');
+  const status = (c: BackendCheck) => (c.ok ? 'ok' : `not available${note(c)}`);
   return {
     columns: [
       { key: 'backend' },
@@ -125,10 +125,12 @@ function backendTable(checks: BackendCheck[], noteFixes = false): Rows {
   };
 }
 
+/** The checks that carry a fix, in order: note n is the n-th of them. */
+const withFix = (checks: readonly BackendCheck[]) => checks.filter((c) => c.fix);
+
 /** The fixes `backendTable(…, true)` points at, each wrapped to `width` columns under its number. */
 function fixNotes(checks: BackendCheck[], width = 100): string[] {
-  const fixes = checks.filter((c) => c.fix);
-  return fixes.flatMap((c, i) => {
+  return withFix(checks).flatMap((c, i) => {
     const mark = `[${i + 1}] `;
     return wrap(`${c.backend}: ${c.fix}`, width - mark.length).map((line, j) => (j === 0 ? mark : ' '.repeat(mark.length)) + line);
   });
