@@ -30,6 +30,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { procStat } from '../src/util/process-alive.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin/xrun.js');
@@ -95,14 +96,9 @@ interface Attempt {
 
 /** CPU seconds of this process's reaped children (utime + stime of them and theirs), Linux only. */
 function childrenCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields after the parenthesised command name; cutime and cstime are fields 16 and 17.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
+  const fields = procStat('self');
+  // cutime and cstime, fields 16 and 17 of proc(5).
+  return fields ? (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS : undefined;
 }
 
 /** Linux reports process times in USER_HZ ticks, 100 a second on every mainstream architecture. */

@@ -16,14 +16,23 @@ export function processAlive(pid: number): boolean {
 }
 
 function isZombie(pid: number): boolean {
-  if (process.platform !== 'linux') return false;
+  // No /proc (not Linux, not mounted), or the process was collected between the two looks:
+  // kill(0) has spoken.
+  const state = procStat(pid)?.[0];
+  return state === 'Z' || state === 'X';
+}
+
+/**
+ * The fields of `/proc/<pid>/stat` after the command name, so field 3 of proc(5) (the state)
+ * is `[0]`; undefined where there is no such file. The name is in parentheses and may itself
+ * contain ') ', hence the split at the last one.
+ */
+export function procStat(pid: number | 'self'): string[] | undefined {
+  if (process.platform !== 'linux') return undefined;
   try {
-    // The state follows the command name in parentheses, which may itself contain ') '.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    // /proc not mounted, or the process was collected between the two looks: kill(0) has spoken.
-    return false;
+    return undefined;
   }
 }
